@@ -1,0 +1,83 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import SentenceKit
+import ServiceLifecycle
+
+/// Builds the balancer: the shared HTTP client, the node view and poller, and the router.
+/// `onServerRunning` receives the listening channel (its port, when 0 was asked for).
+func buildApplication(
+    _ configuration: BalancerConfiguration,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    var logger = Logger(label: "balancer")
+    logger.logLevel = configuration.logLevel
+
+    var clientConfiguration = HTTPClient.Configuration()
+    clientConfiguration.timeout = .init(connect: .init(configuration.connectTimeout), read: .init(configuration.forwardTimeout))
+    clientConfiguration.connectionPool = .init(
+        idleTimeout: .seconds(60),
+        concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.connectionsPerNode
+    )
+    let http = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: clientConfiguration)
+    let client = NodeClient(http: http, pollTimeout: configuration.pollTimeout, forwardTimeout: configuration.forwardTimeout)
+    let view = ClusterView(endpoints: configuration.nodes)
+    let metrics = BalancerMetrics()
+    let poller = NodePoller(view: view, client: client, metrics: metrics, interval: configuration.pollInterval, logger: logger)
+    let dispatcher = Dispatcher(
+        view: view,
+        client: client,
+        poller: poller,
+        recent: RecentRoutes(capacity: configuration.rememberedIDs),
+        metrics: metrics,
+        askBeforeEachInsert: configuration.pollInterval == .zero,
+        nodeMaxBody: configuration.nodeMaxBody,
+        logger: logger
+    )
+
+    let router = Router(options: .autoGenerateHeadEndpoints)
+    router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    // Reads are open to any origin (a page elsewhere may chart /nodes); writes are
+    // not offered cross-origin: a browser's preflight for a JSON POST is refused.
+    router.add(middleware: CORSMiddleware(allowOrigin: .all, allowMethods: [.get, .head]))
+    BalancerController(
+        view: view,
+        dispatcher: dispatcher,
+        poller: poller,
+        client: client,
+        metrics: metrics,
+        maxBody: configuration.maxBody,
+        proxyTimeout: configuration.proxyTimeout
+    ).addRoutes(to: router)
+    router.add(middleware: MethodNotAllowedMiddleware(router: router))
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "balancer"),
+        onServerRunning: onServerRunning,
+        logger: logger
+    )
+    // Stopped in reverse: the server drains, polling stops, then the client closes.
+    app.addServices(HTTPClientService(client: http), poller)
+    app.beforeServerStarts { [logger] in
+        // Route from the first request on; nodes that come up later are found by polling.
+        await poller.pollAll()
+        for status in view.statuses() where !status.up {
+            logger.warning("node is down", metadata: ["server": "\(status.name)", "url": "\(status.url)", "reason": "\(status.lastError ?? "-")"])
+        }
+    }
+    return app
+}
+
+/// Shuts the shared HTTP client down once the server has stopped.
+struct HTTPClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await self.client.shutdown()
+    }
+}

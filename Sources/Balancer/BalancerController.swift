@@ -1,0 +1,91 @@
+import AsyncHTTPClient
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import SentenceKit
+
+/// The balancer's HTTP endpoints.
+struct BalancerController<Context: RequestContext> {
+    let view: ClusterView
+    let dispatcher: Dispatcher
+    let poller: NodePoller
+    let client: NodeClient
+    let metrics: BalancerMetrics
+    let maxBody: Int
+    /// How long a proxied listing may take to stream through (a million rows is tens of MB).
+    let proxyTimeout: Duration
+
+    func addRoutes(to router: Router<Context>) {
+        router.post("/sentence", use: self.routeOne)
+        router.post("/sentences", use: self.routeBatch)
+        router.get("/nodes", use: self.nodes)
+        router.get("/nodes/:name/sentence", use: self.nodeSentences)
+        router.get("/health") { _, _ in JSONWire.response(HealthReply()) }
+        router.get("/metrics", use: self.prometheus)
+    }
+
+    /// Routes one sentence: `{"server", "filter", "data"}` with the node's status.
+    @Sendable func routeOne(_ request: Request, context: Context) async throws -> Response {
+        let body = try await JSONRequestBody.collect(request, limit: self.maxBody)
+        let input = try SentenceValidation.decodeSentence(from: body)
+        switch await self.dispatcher.routeOne(input) {
+        case .routed(let status, let reply):
+            return JSONWire.response(reply, status: .init(code: status))
+        case .refused(let status, let body):
+            return JSONWire.response(raw: body, status: .init(code: status))
+        case .down:
+            return JSONWire.response(DownReply(), status: .serviceUnavailable)
+        }
+    }
+
+    /// Routes an array: one reply per item, in input order.
+    @Sendable func routeBatch(_ request: Request, context: Context) async throws -> Response {
+        let body = try await JSONRequestBody.collect(request, limit: self.maxBody)
+        let inputs = try SentenceValidation.decodeBatch(from: body)
+        switch await self.dispatcher.routeBatch(inputs) {
+        case .routed(let status, let replies):
+            return JSONWire.response(replies, status: .init(code: status))
+        case .down(let results):
+            return JSONWire.response(DownReply(results: results), status: .serviceUnavailable)
+        }
+    }
+
+    /// Every node as the balancer sees it now.
+    @Sendable func nodes(_ request: Request, context: Context) async throws -> Response {
+        if self.dispatcher.askBeforeEachInsert { await self.poller.pollAll() }
+        return JSONWire.response(self.view.statuses())
+    }
+
+    /// A node's `GET /sentence`, same query, streamed through.
+    @Sendable func nodeSentences(_ request: Request, context: Context) async throws -> Response {
+        let name = try context.parameters.require("name")
+        guard let index = self.view.index(named: name) else {
+            throw APIError.notFound
+        }
+        let node = self.view.endpoints[index]
+        let query = request.uri.query.map { "?" + $0 } ?? ""
+        let upstream: HTTPClientResponse
+        do {
+            upstream = try await self.client.stream(node, pathAndQuery: "/sentence" + query, timeout: self.proxyTimeout)
+        } catch {
+            throw APIError.badGateway("node \(name) did not answer: \(NodeClient.describe(error))")
+        }
+        var headers: HTTPFields = [.contentType: upstream.headers.first(name: "content-type") ?? JSONWire.contentType]
+        if let length = upstream.headers.first(name: "content-length") {
+            headers[.contentLength] = length
+        }
+        return Response(status: .init(code: Int(upstream.status.code)), headers: headers, body: ResponseBody(asyncSequence: upstream.body))
+    }
+
+    /// Prometheus text exposition.
+    @Sendable func prometheus(_ request: Request, context: Context) async throws -> Response {
+        for status in self.view.statuses() {
+            self.metrics.nodeState(server: status.name, up: status.up, documents: status.database)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition()))
+        )
+    }
+}

@@ -1,0 +1,176 @@
+import SentenceKit
+import Synchronization
+
+/// A storage node the balancer routes to.
+struct NodeEndpoint: Sendable, Equatable {
+    var name: String
+    /// Base URL without a trailing slash, e.g. `http://127.0.0.1:5001`.
+    var url: String
+}
+
+/// The balancer's live picture of every node: up or down, RAM, CPU and an exact
+/// document count.
+///
+/// The count is kept exact between polls: a sentence counts against its node the
+/// moment it is routed (so concurrent requests spread instead of piling onto the
+/// node that looked emptiest), and is taken back if the insert fails. A poll only
+/// overrides the count when the node's figure cannot be explained by what this
+/// balancer has in flight (someone else wrote or deleted).
+final class ClusterView: Sendable {
+    let endpoints: [NodeEndpoint]
+    private let state: Mutex<[NodeState]>
+
+    struct NodeState {
+        var up = false
+        /// Documents the node holds as far as we know: last resync plus our inserts since.
+        var acknowledged = 0
+        /// Sentences routed to the node whose insert has not answered yet.
+        var inFlight = 0
+        var ram = 0
+        var cpu = 0
+        var source: UsageSource?
+        var lastPoll: String?
+        var lastError: String? = "not polled yet"
+
+        var load: NodeLoad {
+            NodeLoad(documents: self.acknowledged + self.inFlight, ram: self.ram, cpu: self.cpu, up: self.up)
+        }
+    }
+
+    /// A routing decision that holds its sentences' place in the node's count.
+    struct Reservation: Sendable, Equatable {
+        var node: Int
+        var filter: RoutingFilter
+    }
+
+    init(endpoints: [NodeEndpoint]) {
+        self.endpoints = endpoints
+        self.state = Mutex(Array(repeating: NodeState(), count: endpoints.count))
+    }
+
+    /// Applies the rule and counts one sentence against the chosen node. Nodes in
+    /// `excluded` (already failed for this request) count as down.
+    func reserve(excluding excluded: Set<Int> = []) -> Reservation? {
+        self.reserve(count: 1, excluding: excluded).first
+    }
+
+    /// Routes `count` sentences as if they were posted one by one: each is counted
+    /// before the next is placed, so two tied empty nodes split a batch evenly.
+    /// Empty when no node is up.
+    func reserve(count: Int, excluding excluded: Set<Int> = []) -> [Reservation] {
+        self.state.withLock { nodes in
+            var loads = nodes.map(\.load)
+            for index in excluded { loads[index].up = false }
+            var reservations: [Reservation] = []
+            reservations.reserveCapacity(count)
+            for _ in 0..<count {
+                guard let choice = RoutingRule.choose(loads) else { return [] }
+                loads[choice.index].documents += 1
+                reservations.append(Reservation(node: choice.index, filter: choice.filter))
+            }
+            for reservation in reservations { nodes[reservation.node].inFlight += 1 }
+            return reservations
+        }
+    }
+
+    /// Counts `count` sentences against a given node, if it is up and not excluded.
+    func reserve(node: Int, count: Int, excluding excluded: Set<Int> = []) -> Bool {
+        self.state.withLock { nodes in
+            guard nodes[node].up, !excluded.contains(node) else { return false }
+            nodes[node].inFlight += count
+            return true
+        }
+    }
+
+    /// The node answered for `reserved` sentences, `created` of which were new.
+    func completed(node: Int, reserved: Int, created: Int) {
+        self.state.withLock { nodes in
+            nodes[node].inFlight -= reserved
+            nodes[node].acknowledged += created
+        }
+    }
+
+    /// The node failed to take `reserved` sentences: they no longer count, and the
+    /// node is down until a poll succeeds. Returns whether it was up before.
+    @discardableResult
+    func failed(node: Int, reserved: Int, reason: String) -> Bool {
+        self.state.withLock { nodes in
+            defer {
+                nodes[node].inFlight -= reserved
+                nodes[node].up = false
+                nodes[node].lastError = reason
+            }
+            return nodes[node].up
+        }
+    }
+
+    /// The insert answered without storing (e.g. the node refused the request).
+    func released(node: Int, reserved: Int) {
+        self.state.withLock { $0[node].inFlight -= reserved }
+    }
+
+    /// Call before sending a poll; pass the result to `pollSucceeded`.
+    func pollStarting(node: Int) -> Int {
+        self.state.withLock { $0[node].acknowledged }
+    }
+
+    /// Returns whether the node was up before.
+    @discardableResult
+    func pollSucceeded(node: Int, usage: UsageReport, acknowledgedAtStart: Int) -> Bool {
+        self.state.withLock { nodes in
+            var state = nodes[node]
+            let wasUp = state.up
+            // The node counted somewhere between sending and answering: anything from
+            // what we knew then to everything we have acknowledged or sent since.
+            let expected = acknowledgedAtStart...(state.acknowledged + state.inFlight)
+            if !expected.contains(usage.database) {
+                state.acknowledged = usage.database
+            }
+            state.up = true
+            state.ram = usage.ram
+            state.cpu = usage.cpu
+            state.source = usage.source
+            state.lastPoll = DocumentDate.now()
+            state.lastError = nil
+            nodes[node] = state
+            return wasUp
+        }
+    }
+
+    /// Returns whether the node was up before.
+    @discardableResult
+    func pollFailed(node: Int, reason: String) -> Bool {
+        self.state.withLock { nodes in
+            defer {
+                nodes[node].up = false
+                nodes[node].lastError = reason
+            }
+            return nodes[node].up
+        }
+    }
+
+    func index(named name: String) -> Int? {
+        self.endpoints.firstIndex { $0.name == name }
+    }
+
+    func snapshot() -> [NodeState] {
+        self.state.withLock { $0 }
+    }
+
+    func statuses() -> [NodeStatus] {
+        zip(self.endpoints, self.snapshot()).map { endpoint, state in
+            let polled = state.lastPoll != nil
+            return NodeStatus(
+                name: endpoint.name,
+                url: endpoint.url,
+                up: state.up,
+                ram: polled ? state.ram : nil,
+                cpu: polled ? state.cpu : nil,
+                database: polled ? state.load.documents : nil,
+                source: state.source,
+                lastPoll: state.lastPoll,
+                lastError: state.lastError
+            )
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SentenceKit
+
+/// How a forwarded write ended.
+enum ForwardOutcome: Sendable {
+    /// 2xx: the node stored (201) or replayed (200) the sentences; its body.
+    case stored(status: Int, body: ByteBuffer)
+    /// 4xx: the node refused the request itself; it is healthy.
+    case refused(status: Int, body: ByteBuffer)
+    /// Connection refused or reset, timeout, or 5xx: the node is treated as down.
+    case failed(reason: String)
+}
+
+/// Talks to storage nodes over the one shared, pooled HTTP client.
+struct NodeClient: Sendable {
+    let http: HTTPClient
+    let pollTimeout: Duration
+    let forwardTimeout: Duration
+    /// Largest node reply the balancer reads into memory (a batch of 10,000 documents fits).
+    let maxReplyBytes = 64 << 20
+
+    func usage(_ node: NodeEndpoint) async throws -> UsageReport {
+        var request = HTTPClientRequest(url: node.url + "/usage")
+        request.method = .GET
+        let response = try await self.http.execute(request, timeout: .init(self.pollTimeout))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        guard response.status == .ok else {
+            throw NodeRequestError("GET /usage answered \(response.status.code)")
+        }
+        do {
+            return try JSONWire.decode(UsageReport.self, from: body)
+        } catch {
+            throw NodeRequestError("GET /usage answered something other than a usage report")
+        }
+    }
+
+    /// POSTs a JSON body to `path` on the node; never throws, the outcome says what happened.
+    func post(_ node: NodeEndpoint, path: String, body: ByteBuffer) async -> ForwardOutcome {
+        var request = HTTPClientRequest(url: node.url + path)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(body)
+        do {
+            let response = try await self.http.execute(request, timeout: .init(self.forwardTimeout))
+            let reply = try await response.body.collect(upTo: self.maxReplyBytes)
+            switch response.status.code {
+            case 200..<300: return .stored(status: Int(response.status.code), body: reply)
+            case 400..<500: return .refused(status: Int(response.status.code), body: reply)
+            default: return .failed(reason: "POST \(path) answered \(response.status.code)")
+            }
+        } catch {
+            return .failed(reason: Self.describe(error))
+        }
+    }
+
+    /// Starts a GET on the node and hands back the response with its body still streaming.
+    func stream(_ node: NodeEndpoint, pathAndQuery: String, timeout: Duration) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: node.url + pathAndQuery)
+        request.method = .GET
+        return try await self.http.execute(request, timeout: .init(timeout))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
+            "timed out"
+        case let error as HTTPClientError where error == .connectTimeout:
+            "connect timed out"
+        case let error as NodeRequestError:
+            error.message
+        case let error as IOError where error.errnoCode == ECONNREFUSED:
+            "connection refused"
+        case let error as IOError where error.errnoCode == ECONNRESET:
+            "connection reset"
+        case let error as HTTPClientError where error == .remoteConnectionClosed:
+            "connection closed by the node"
+        default:
+            "\(error)"
+        }
+    }
+}
+
+struct NodeRequestError: Error, CustomStringConvertible {
+    var message: String
+    init(_ message: String) { self.message = message }
+    var description: String { self.message }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,79 @@
+import Hummingbird
+import Logging
+import NIOCore
+import SentenceKit
+import ServiceLifecycle
+
+/// Everything a node needs to start; `NodeCommand` fills it from flags and environment.
+struct NodeConfiguration: Sendable {
+    var host = "127.0.0.1"
+    var port = 5000
+    var name = "node"
+    var databasePath = "./data/node.sqlite"
+    var soInfoPath = "/proc/so_info"
+    var procRoot = "/proc"
+    var adminToken: String?
+    var maxBody = JSONRequestBody.defaultLimit
+    var groupCommit = true
+    var usageInterval: Duration = .seconds(1)
+    var logLevel: Logger.Level = .info
+}
+
+/// Builds the node: its database, usage sampler and router, ready to run.
+/// `onServerRunning` receives the listening channel (its port, when 0 was asked for).
+func buildApplication(
+    _ configuration: NodeConfiguration,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    var logger = Logger(label: "node")
+    logger.logLevel = configuration.logLevel
+    logger[metadataKey: "node"] = "\(configuration.name)"
+
+    let store = try DocumentStore(path: configuration.databasePath, groupCommit: configuration.groupCommit, logger: logger)
+    logger.info(
+        "database open",
+        metadata: ["path": "\(configuration.databasePath)", "documents": "\(store.count)", "groupCommit": "\(configuration.groupCommit)"]
+    )
+    let usage = UsageMonitor(
+        soInfoPath: configuration.soInfoPath,
+        procRoot: configuration.procRoot,
+        interval: configuration.usageInterval,
+        logger: logger
+    )
+    let router = buildRouter(store: store, usage: usage, configuration: configuration)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "node-\(configuration.name)"),
+        onServerRunning: onServerRunning,
+        logger: logger
+    )
+    // Services stop in reverse order: the server drains first, then sampling, then the database.
+    app.addServices(DatabaseService(store: store), usage)
+    return app
+}
+
+func buildRouter(store: DocumentStore, usage: UsageMonitor, configuration: NodeConfiguration) -> Router<BasicRequestContext> {
+    let router = Router(options: .autoGenerateHeadEndpoints)
+    router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    // The original's browser page read nodes directly; reads stay open to any origin.
+    router.add(middleware: CORSMiddleware(allowOrigin: .all, allowMethods: [.get, .head]))
+    SentenceController(
+        store: store,
+        usage: usage,
+        adminToken: AdminToken(configuration.adminToken),
+        maxBody: configuration.maxBody
+    ).addRoutes(to: router)
+    router.add(middleware: MethodNotAllowedMiddleware(router: router))
+    return router
+}
+
+/// Closes the database once the server has stopped taking requests.
+struct DatabaseService: Service {
+    let store: DocumentStore
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await self.store.close()
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Hummingbird
+import Logging
+import SentenceKit
+
+@main
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "A storage node: keeps sentences as JSON documents in SQLite and reports RAM, CPU and document count.",
+        discussion: """
+            Every option can also be set with the environment variable shown in its help;
+            the command line wins over the environment.
+
+            Example:
+              node --name A --port 5001 --database ./data/a.sqlite
+              curl -X POST localhost:5001/sentence -H 'content-type: application/json' \\
+                   -d '{"author": "User1", "sentence": "Massa id neque"}'
+            """
+    )
+
+    @Option(help: "Address to listen on. (NODE_HOST, default 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "Port to listen on. (NODE_PORT, default 5000)")
+    var port: Int?
+
+    @Option(help: "Name shown in logs. (NODE_NAME, default node)")
+    var name: String?
+
+    @Option(help: "SQLite file; its folder is created. (NODE_DATABASE, default ./data/node.sqlite)")
+    var database: String?
+
+    @Option(name: .customLong("so-info"), help: "File written by the so_info kernel module. (NODE_SO_INFO, default /proc/so_info)")
+    var soInfo: String?
+
+    @Option(help: "procfs root for the fallback RAM/CPU figures. (NODE_PROC, default /proc)")
+    var proc: String?
+
+    @Option(help: "Bearer token that allows DELETE /sentence; without it deleting is disabled. (NODE_ADMIN_TOKEN)")
+    var adminToken: String?
+
+    @Option(help: "Largest request body in bytes. (NODE_MAX_BODY, default 1048576)")
+    var maxBody: Int?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Commit concurrent inserts together, one fsync per group. (NODE_GROUP_COMMIT=0 to turn off, default on)"
+    )
+    var groupCommit: Bool?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical. (NODE_LOG_LEVEL, default info)")
+    var logLevel: Logger.Level?
+
+    func run() async throws {
+        let configuration = try self.resolve(EnvironmentSettings())
+        let app = try buildApplication(configuration)
+        try await app.runService()
+    }
+
+    func resolve(_ environment: EnvironmentSettings) throws -> NodeConfiguration {
+        var configuration = NodeConfiguration()
+        configuration.host = try self.host ?? environment.value("NODE_HOST") ?? configuration.host
+        configuration.port = try self.port ?? environment.value("NODE_PORT") ?? configuration.port
+        configuration.name = try self.name ?? environment.value("NODE_NAME") ?? configuration.name
+        configuration.databasePath = try self.database ?? environment.value("NODE_DATABASE") ?? configuration.databasePath
+        configuration.soInfoPath = try self.soInfo ?? environment.value("NODE_SO_INFO") ?? configuration.soInfoPath
+        configuration.procRoot = try self.proc ?? environment.value("NODE_PROC") ?? configuration.procRoot
+        configuration.adminToken = try self.adminToken ?? environment.value("NODE_ADMIN_TOKEN")
+        configuration.maxBody = try self.maxBody ?? environment.value("NODE_MAX_BODY") ?? configuration.maxBody
+        configuration.groupCommit = try self.groupCommit ?? environment.flag("NODE_GROUP_COMMIT") ?? configuration.groupCommit
+        configuration.logLevel = try self.logLevel ?? environment.value("NODE_LOG_LEVEL") ?? configuration.logLevel
+        guard (0...65535).contains(configuration.port) else {
+            throw ValidationError("port must be 0–65535, got \(configuration.port)")
+        }
+        guard configuration.maxBody > 0 else {
+            throw ValidationError("max-body must be positive")
+        }
+        return configuration
+    }
+}

@@ -1,0 +1,145 @@
+import CSQLite
+
+/// A failed SQLite call, with SQLite's own message.
+struct SQLiteError: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+
+    var description: String { "SQLite error \(self.code): \(self.message)" }
+}
+
+/// One SQLite connection. Not thread-safe by design: whoever owns it uses it from one thread.
+final class SQLiteConnection {
+    private var handle: OpaquePointer?
+
+    init(path: String) throws {
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open \(path)"
+            sqlite3_close_v2(db)
+            throw SQLiteError(code: rc, message: message)
+        }
+        self.handle = db
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit {
+        self.close()
+    }
+
+    func close() {
+        // close_v2 defers the close until every statement is finalized, so order does not matter.
+        sqlite3_close_v2(self.handle)
+        self.handle = nil
+    }
+
+    func execute(_ sql: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(self.handle, sql, nil, nil, &errorMessage)
+        if rc != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? "unknown error"
+            sqlite3_free(errorMessage)
+            throw SQLiteError(code: rc, message: message)
+        }
+    }
+
+    func prepare(_ sql: String) throws -> SQLiteStatement {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(self.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw self.error(rc) }
+        return SQLiteStatement(statement, connection: self)
+    }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int { Int(sqlite3_changes64(self.handle)) }
+
+    fileprivate func error(_ rc: Int32) -> SQLiteError {
+        SQLiteError(code: rc, message: self.handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed")
+    }
+}
+
+/// A prepared statement, reused across calls: bind, step, read columns, reset.
+final class SQLiteStatement {
+    private let handle: OpaquePointer
+    private unowned let connection: SQLiteConnection
+
+    // SQLITE_TRANSIENT is a C macro Swift cannot import: SQLite copies the bound bytes.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    fileprivate init(_ handle: OpaquePointer, connection: SQLiteConnection) {
+        self.handle = handle
+        self.connection = connection
+    }
+
+    deinit {
+        sqlite3_finalize(self.handle)
+    }
+
+    /// Binds parameters by position (1-based in SQL, in order here).
+    func bind(_ values: SQLiteValue...) throws {
+        try self.bind(values)
+    }
+
+    func bind(_ values: [SQLiteValue]) throws {
+        sqlite3_reset(self.handle)
+        sqlite3_clear_bindings(self.handle)
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            let rc: Int32 =
+                switch value {
+                case .text(let text): sqlite3_bind_text(self.handle, index, text, -1, Self.transient)
+                case .integer(let number): sqlite3_bind_int64(self.handle, index, number)
+                case .null: sqlite3_bind_null(self.handle, index)
+                }
+            guard rc == SQLITE_OK else { throw self.connection.error(rc) }
+        }
+    }
+
+    /// Advances to the next row: true when a row is available, false when done.
+    func step() throws -> Bool {
+        let rc = sqlite3_step(self.handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE:
+            sqlite3_reset(self.handle)
+            return false
+        default:
+            let error = self.connection.error(rc)
+            sqlite3_reset(self.handle)
+            throw error
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    func run() throws {
+        while try self.step() {}
+    }
+
+    func integer(_ column: Int32) -> Int64 {
+        sqlite3_column_int64(self.handle, column)
+    }
+
+    func text(_ column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(self.handle, column) else { return "" }
+        return String(cString: bytes)
+    }
+
+    /// The column's UTF-8 bytes without copying into a String; valid until the next step.
+    func withTextBytes<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let pointer = sqlite3_column_text(self.handle, column)
+        let count = Int(sqlite3_column_bytes(self.handle, column))
+        return try body(UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : count))
+    }
+
+    func reset() {
+        sqlite3_reset(self.handle)
+    }
+}
+
+enum SQLiteValue {
+    case text(String)
+    case integer(Int64)
+    case null
+}

@@ -1,0 +1,47 @@
+import Hummingbird
+
+/// Every failure a client can be told about. Each case maps to exactly one
+/// HTTP status in `JSONErrorMiddleware`, which is the only place errors become replies.
+public enum APIError: Error, Equatable, Sendable {
+    case badRequest(String)
+    case unauthorized
+    case forbidden(String)
+    case notFound
+    case methodNotAllowed(allowed: [HTTPRequest.Method])
+    case payloadTooLarge(limit: Int)
+    case unsupportedMediaType(String)
+    case unavailable(String)
+    case badGateway(String)
+    case internalError
+
+    public var status: HTTPResponse.Status {
+        switch self {
+        case .badRequest: .badRequest
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .payloadTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .unavailable: .serviceUnavailable
+        case .badGateway: .badGateway
+        case .internalError: .internalServerError
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .badRequest(let message): message
+        case .unauthorized: "missing or wrong bearer token"
+        case .forbidden(let message): message
+        case .notFound: "not found"
+        case .methodNotAllowed(let allowed):
+            "method not allowed; use " + allowed.map(\.rawValue).joined(separator: ", ")
+        case .payloadTooLarge(let limit): "request body larger than \(limit) bytes"
+        case .unsupportedMediaType(let type): "content type \(type) is not supported; send application/json"
+        case .unavailable(let message): message
+        case .badGateway(let message): message
+        case .internalError: "internal error"
+        }
+    }
+}

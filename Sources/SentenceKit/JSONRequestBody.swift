@@ -1,0 +1,32 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Reads a JSON request body within a size limit. Node and balancer both use it, so a
+/// request the node would refuse is refused by the balancer before it is forwarded.
+public enum JSONRequestBody {
+    public static let defaultLimit = 1 << 20
+
+    public static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        if let type = request.headers[.contentType], !self.isJSON(type) {
+            throw APIError.unsupportedMediaType(type)
+        }
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
+        var request = request
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
+    }
+
+    /// `application/json`, any `+json` type, with or without parameters. A missing
+    /// content type is accepted: plain clients (and the original's) often omit it.
+    public static func isJSON(_ contentType: String) -> Bool {
+        let media = contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+        let type = media.trimmingCharacters(in: .whitespaces).lowercased()
+        return type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json"))
+    }
+}

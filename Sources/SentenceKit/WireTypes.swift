@@ -1,0 +1,142 @@
+// The JSON shapes exchanged by the loader, the balancer and the nodes.
+// They keep the original system's field names so its clients keep working.
+
+/// A stored sentence, as a node returns it.
+public struct SentenceDocument: Codable, Sendable, Equatable {
+    public var id: String
+    public var author: String
+    public var sentence: String
+    /// UTC insertion time, `YYYY-MM-DD HH:MM:SS.ffffff` (the original's format).
+    public var date: String
+
+    public init(id: String, author: String, sentence: String, date: String) {
+        self.id = id
+        self.author = author
+        self.sentence = sentence
+        self.date = date
+    }
+}
+
+/// A sentence a client asks to store, after validation.
+public struct SentenceInput: Codable, Sendable, Equatable {
+    public var author: String
+    public var sentence: String
+    /// Client idempotency key: posting the same id again returns the first document.
+    public var id: String?
+
+    public init(author: String, sentence: String, id: String? = nil) {
+        self.author = author
+        self.sentence = sentence
+        self.id = id
+    }
+}
+
+/// Where a node's RAM and CPU figures came from.
+public enum UsageSource: String, Codable, Sendable {
+    case soInfo = "so_info"
+    case procfs
+}
+
+/// A node's `GET /usage` reply. Percents are integers so they compare as numbers
+/// (the original sent strings, and "9" > "61").
+public struct UsageReport: Codable, Sendable, Equatable {
+    public var ram: Int
+    public var cpu: Int
+    public var database: Int
+    public var source: UsageSource
+
+    public init(ram: Int, cpu: Int, database: Int, source: UsageSource) {
+        self.ram = ram
+        self.cpu = cpu
+        self.database = database
+        self.source = source
+    }
+}
+
+/// Body of every error reply.
+public struct ErrorReply: Codable, Sendable, Equatable {
+    public var error: String
+
+    public init(error: String) {
+        self.error = error
+    }
+}
+
+/// `DELETE /sentence` reply.
+public struct DeleteReply: Codable, Sendable, Equatable {
+    public var deleted: Int
+
+    public init(deleted: Int) {
+        self.deleted = deleted
+    }
+}
+
+/// `GET /health` reply.
+public struct HealthReply: Codable, Sendable, Equatable {
+    public var status: String
+
+    public init(status: String = "ok") {
+        self.status = status
+    }
+}
+
+/// Which step of the routing rule chose the node (see the balancer's RoutingRule).
+public enum RoutingFilter: String, Codable, Sendable, CaseIterable {
+    case database, ram, cpu, order, down
+}
+
+/// The balancer's reply for one routed sentence: the node, why it was chosen, and
+/// the document as that node stored it.
+public struct RouteReply: Codable, Sendable, Equatable {
+    public var server: String
+    public var filter: RoutingFilter
+    public var data: SentenceDocument
+
+    public init(server: String, filter: RoutingFilter, data: SentenceDocument) {
+        self.server = server
+        self.filter = filter
+        self.data = data
+    }
+}
+
+/// The balancer's reply when no node could take a sentence (the original's shape).
+/// For a batch, `results` has one entry per item: its reply, or nil if it was not stored.
+public struct DownReply: Codable, Sendable, Equatable {
+    public var message: String
+    public var results: [RouteReply?]?
+
+    public init(results: [RouteReply?]? = nil) {
+        self.message = "down"
+        self.results = results
+    }
+}
+
+/// One node as the balancer currently sees it (`GET /nodes`).
+public struct NodeStatus: Codable, Sendable, Equatable {
+    public var name: String
+    public var url: String
+    public var up: Bool
+    public var ram: Int?
+    public var cpu: Int?
+    /// Documents as the balancer counts them: the last poll plus what it routed since.
+    public var database: Int?
+    public var source: UsageSource?
+    /// UTC time of the last successful poll, in the documents' date format.
+    public var lastPoll: String?
+    public var lastError: String?
+
+    public init(
+        name: String, url: String, up: Bool, ram: Int?, cpu: Int?, database: Int?,
+        source: UsageSource?, lastPoll: String?, lastError: String?
+    ) {
+        self.name = name
+        self.url = url
+        self.up = up
+        self.ram = ram
+        self.cpu = cpu
+        self.database = database
+        self.source = source
+        self.lastPoll = lastPoll
+        self.lastError = lastError
+    }
+}

@@ -1,0 +1,140 @@
+import AsyncHTTPClient
+import Foundation
+import Harness
+import Logging
+import SentenceKit
+import Synchronization
+
+@testable import Balancer
+@testable import Node
+
+/// Real nodes (in-process, real SQLite files in a temp folder, ephemeral loopback
+/// ports) behind a real balancer.
+final class ClusterFixture: Sendable {
+    let folder: URL
+    let nodeNames: [String]
+    let nodes: Mutex<[String: RunningServer]>
+    let nodePorts: [String: Int]
+    let balancer: RunningServer
+    let http: TestHTTP
+    let pollInterval: Duration
+
+    var url: String { self.balancer.url }
+
+    /// Starts a cluster, runs `body`, and stops everything whether `body` threw or not.
+    static func run(
+        nodes names: [String] = ["A", "B"],
+        pollInterval: Duration = .milliseconds(500),
+        nodeMaxBody: Int? = nil,
+        _ body: (ClusterFixture) async throws -> Void
+    ) async throws {
+        let cluster = try await Self.start(nodes: names, pollInterval: pollInterval, nodeMaxBody: nodeMaxBody)
+        do {
+            try await body(cluster)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
+    static func start(nodes names: [String] = ["A", "B"], pollInterval: Duration = .milliseconds(500), nodeMaxBody: Int? = nil) async throws -> ClusterFixture {
+        let folder = try makeTemporaryFolder("balancer-tests")
+        var running: [String: RunningServer] = [:]
+        var ports: [String: Int] = [:]
+        for name in names {
+            let node = try await Self.startNode(name, folder: folder, port: 0)
+            running[name] = node
+            ports[name] = node.port
+        }
+        var configuration = BalancerConfiguration()
+        configuration.port = 0
+        configuration.nodes = names.map { NodeEndpoint(name: $0, url: "http://127.0.0.1:\(ports[$0]!)") }
+        configuration.pollInterval = pollInterval
+        configuration.logLevel = .critical
+        if let nodeMaxBody { configuration.nodeMaxBody = nodeMaxBody }
+        let balancer = try await RunningServer.start { hook in Balancer.buildApplication(configuration, onServerRunning: hook) }
+        return ClusterFixture(folder: folder, names: names, nodes: running, ports: ports, balancer: balancer, pollInterval: pollInterval)
+    }
+
+    private init(folder: URL, names: [String], nodes: [String: RunningServer], ports: [String: Int], balancer: RunningServer, pollInterval: Duration) {
+        self.folder = folder
+        self.nodeNames = names
+        self.nodes = Mutex(nodes)
+        self.nodePorts = ports
+        self.balancer = balancer
+        self.pollInterval = pollInterval
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        self.http = TestHTTP(client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration))
+    }
+
+    /// Every node reads the same fixed procfs files, so RAM and CPU tie and routing is
+    /// deterministic; a test can give a node its own so_info figures to break the tie.
+    static func startNode(_ name: String, folder: URL, port: Int) async throws -> RunningServer {
+        let proc = folder.appendingPathComponent("proc")
+        try FileManager.default.createDirectory(at: proc, withIntermediateDirectories: true)
+        try "MemTotal: 1000 kB\nMemAvailable: 600 kB\nBuffers: 100 kB\n".write(to: proc.appendingPathComponent("meminfo"), atomically: true, encoding: .utf8)
+        try "cpu  10 0 10 80 0 0 0 0 0 0\n".write(to: proc.appendingPathComponent("stat"), atomically: true, encoding: .utf8)
+        var configuration = NodeConfiguration()
+        configuration.name = name
+        configuration.port = port
+        configuration.databasePath = folder.appendingPathComponent("\(name).sqlite").path
+        configuration.soInfoPath = folder.appendingPathComponent("so_info-\(name)").path
+        configuration.procRoot = proc.path
+        configuration.logLevel = .critical
+        return try await RunningServer.start { hook in try Node.buildApplication(configuration, onServerRunning: hook) }
+    }
+
+    /// What node `name` reads as so_info from now on (its next sample, within a second).
+    func setSoInfo(_ name: String, _ text: String) throws {
+        try text.write(to: self.folder.appendingPathComponent("so_info-\(name)"), atomically: true, encoding: .utf8)
+    }
+
+    func nodeURL(_ name: String) -> String {
+        "http://127.0.0.1:\(self.nodePorts[name]!)"
+    }
+
+    /// Stops a node gracefully (in-flight requests finish, the database closes).
+    func stopNode(_ name: String) async {
+        let node = self.nodes.withLock { $0.removeValue(forKey: name) }
+        await node?.stop()
+    }
+
+    /// Starts a stopped node again on its old port and database file.
+    func restartNode(_ name: String) async throws {
+        let node = try await Self.startNode(name, folder: self.folder, port: self.nodePorts[name]!)
+        self.nodes.withLock { $0[name] = node }
+    }
+
+    func documents(on name: String) async throws -> [SentenceDocument] {
+        try await self.http.get(self.nodeURL(name) + "/sentence").decode([SentenceDocument].self)
+    }
+
+    func count(on name: String) async throws -> Int {
+        try await self.http.get(self.nodeURL(name) + "/usage").decode(UsageReport.self).database
+    }
+
+    func nodeStatuses() async throws -> [NodeStatus] {
+        try await self.http.get(self.url + "/nodes").decode([NodeStatus].self)
+    }
+
+    func postSentence(_ json: String) async throws -> TestHTTP.Reply {
+        try await self.http.post(self.url + "/sentence", json: json)
+    }
+
+    func stop() async {
+        await self.balancer.stop()
+        for node in self.nodes.withLock({ Array($0.values) }) { await node.stop() }
+        try? await self.http.client.shutdown()
+        try? FileManager.default.removeItem(at: self.folder)
+    }
+}
+
+func sentenceJSON(author: String = "User1", sentence: String, id: String? = nil) -> String {
+    String(buffer: JSONWire.encode(SentenceInput(author: author, sentence: sentence, id: id)))
+}
+
+func batchJSON(_ items: [SentenceInput]) -> String {
+    String(buffer: JSONWire.encode(items))
+}

@@ -1,0 +1,66 @@
+import Hummingbird
+import NIOCore
+import Testing
+
+@testable import SentenceKit
+
+@Suite struct SentenceValidationTests {
+    @Test func acceptsTheOriginalsObjectAndKeepsTheText() throws {
+        let input = try SentenceValidation.decodeSentence(from: ByteBuffer(string: #"{"author": "User1", "sentence": " Massa id neque\tñ 🎉\n", "date": "ignored"}"#))
+        #expect(input == SentenceInput(author: "User1", sentence: " Massa id neque\tñ 🎉\n", id: nil))
+    }
+
+    @Test func idIsOptionalAndNullMeansAbsent() throws {
+        #expect(try SentenceValidation.decodeSentence(from: ByteBuffer(string: #"{"author": "a", "sentence": "b", "id": "k"}"#)).id == "k")
+        #expect(try SentenceValidation.decodeSentence(from: ByteBuffer(string: #"{"author": "a", "sentence": "b", "id": null}"#)).id == nil)
+    }
+
+    @Test(arguments: [
+        ("\u{0085}", "U+0085"), ("\u{007F}", "U+007F"), ("\u{001B}", "U+001B"), ("\u{000B}", "U+000B"),
+    ])
+    func everyControlCharacterButTabAndNewlineIsRefused(character: String, code: String) {
+        let body = JSONWire.encode(SentenceInput(author: "a", sentence: "x\(character)y"))
+        #expect(throws: APIError.badRequest("sentence contains control character \(code)")) {
+            try SentenceValidation.decodeSentence(from: body)
+        }
+    }
+
+    @Test func batchErrorsNameTheFirstBadIndex() {
+        let body = ByteBuffer(string: #"[{"author": "a", "sentence": "b"}, {"author": "a", "sentence": "b"}, {"author": "a"}, {"sentence": "b"}]"#)
+        #expect(throws: APIError.badRequest("item 2: sentence is missing")) {
+            try SentenceValidation.decodeBatch(from: body)
+        }
+        #expect(throws: APIError.badRequest("expected a JSON array of objects")) {
+            try SentenceValidation.decodeBatch(from: ByteBuffer(string: #"{"author": "a", "sentence": "b"}"#))
+        }
+        #expect(throws: APIError.badRequest("expected a JSON array of objects")) {
+            try SentenceValidation.decodeBatch(from: ByteBuffer(string: #"[{"author": "a", "sentence": "b"}, 3]"#))
+        }
+    }
+
+    @Test(arguments: [
+        ("application/json", true), ("Application/JSON; charset=UTF-8", true), ("application/merge-patch+json", true),
+        ("text/plain", false), ("application/jsonx", false), ("text/json+html", false), ("", false),
+    ])
+    func jsonContentTypes(type: String, accepted: Bool) {
+        #expect(JSONRequestBody.isJSON(type) == accepted)
+    }
+
+    @Test func routePatternsMatchSegmentByParameter() {
+        let segments: (String) -> [Substring] = { $0.split(separator: "/") }
+        #expect(MethodNotAllowedMiddleware<BasicRequestContext>.matches("/nodes/:name/sentence", segments("/nodes/A/sentence")))
+        #expect(!MethodNotAllowedMiddleware<BasicRequestContext>.matches("/nodes/:name/sentence", segments("/nodes/A")))
+        #expect(!MethodNotAllowedMiddleware<BasicRequestContext>.matches("/sentence", segments("/sentences")))
+    }
+
+    @Test func environmentValuesParseLikeFlags() throws {
+        let environment = EnvironmentSettings(["A": "12", "B": "x", "C": "yes", "D": "off", "E": ""])
+        #expect(try environment.value("A", as: Int.self) == 12)
+        #expect(try environment.value("E", as: Int.self) == nil)
+        #expect(try environment.value("missing", as: Int.self) == nil)
+        #expect(throws: (any Error).self) { try environment.value("B", as: Int.self) }
+        #expect(try environment.flag("C") == true)
+        #expect(try environment.flag("D") == false)
+        #expect(throws: (any Error).self) { try environment.flag("B") }
+    }
+}
