@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ClientSupport
 import Hummingbird
 import Logging
 import NIOCore
@@ -21,6 +22,9 @@ func buildApplication(
         idleTimeout: .seconds(60),
         concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.connectionsPerNode
     )
+    // A refused connection fails the forward at once (and the sentence moves to the
+    // next node) instead of being retried until the connect timeout.
+    clientConfiguration.connectionPool.retryConnectionEstablishment = false
     let http = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: clientConfiguration)
     let client = NodeClient(http: http, pollTimeout: configuration.pollTimeout, forwardTimeout: configuration.forwardTimeout)
     let view = ClusterView(endpoints: configuration.nodes)
@@ -52,6 +56,7 @@ func buildApplication(
         maxBody: configuration.maxBody,
         proxyTimeout: configuration.proxyTimeout
     ).addRoutes(to: router)
+    DashboardRoutes().addRoutes(to: router)
     router.add(middleware: MethodNotAllowedMiddleware(router: router))
 
     var app = Application(

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ClientSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -64,22 +65,7 @@ struct NodeClient: Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
-        switch error {
-        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
-            "timed out"
-        case let error as HTTPClientError where error == .connectTimeout:
-            "connect timed out"
-        case let error as NodeRequestError:
-            error.message
-        case let error as IOError where error.errnoCode == ECONNREFUSED:
-            "connection refused"
-        case let error as IOError where error.errnoCode == ECONNRESET:
-            "connection reset"
-        case let error as HTTPClientError where error == .remoteConnectionClosed:
-            "connection closed by the node"
-        default:
-            "\(error)"
-        }
+        (error as? NodeRequestError)?.message ?? HTTPFailure.describe(error)
     }
 }
 
@@ -87,11 +73,4 @@ struct NodeRequestError: Error, CustomStringConvertible {
     var message: String
     init(_ message: String) { self.message = message }
     var description: String { self.message }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
 }

@@ -1,0 +1,68 @@
+import Foundation
+import NIOCore
+import SentenceKit
+
+/// What a run did, for the closing report (text or `--json`).
+struct Summary: Codable, Sendable, Equatable {
+    struct Failure: Codable, Sendable, Equatable {
+        var position: Int
+        var file: String
+        var reason: String
+    }
+
+    var runId: String
+    /// Sentences a node acknowledged (201, or 200 for a replay of an earlier run).
+    var sent = 0
+    var failed = 0
+    var servers: [String: Int] = [:]
+    var filters: [String: Int] = [:]
+    var seconds = 0.0
+    var perSecond = 0.0
+    /// Every failure, in position order (the text report shows the first screenful).
+    var failures: [Failure] = []
+    /// Why the run stopped early, if it did.
+    var stoppedBecause: String?
+
+    mutating func record(_ reply: RouteReply) {
+        self.sent += 1
+        self.servers[reply.server, default: 0] += 1
+        self.filters[reply.filter.rawValue, default: 0] += 1
+    }
+
+    mutating func record(_ failure: Failure) {
+        self.failed += 1
+        self.failures.append(failure)
+    }
+
+    /// The failures shown in the text report; the rest are counted.
+    static let failuresShown = 20
+
+    func text() -> String {
+        var lines: [String] = []
+        let rate = String(format: "%.1f", self.perSecond)
+        lines.append("sent \(self.sent), failed \(self.failed) in \(String(format: "%.2f", self.seconds)) s (\(rate) sentences/s), run \(self.runId)")
+        if !self.servers.isEmpty {
+            lines.append("  per server: " + self.servers.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        if !self.filters.isEmpty {
+            lines.append("  per filter: " + self.filters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
+        let sorted = self.failures.sorted { $0.position < $1.position }
+        for failure in sorted.prefix(Self.failuresShown) {
+            lines.append("  failed #\(failure.position) (\(failure.file)): \(failure.reason)")
+        }
+        if sorted.count > Self.failuresShown {
+            lines.append("  … and \(sorted.count - Self.failuresShown) more failures (--json lists them all)")
+        }
+        if let reason = self.stoppedBecause {
+            lines.append("stopped early: \(reason)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func json() -> String {
+        var copy = self
+        copy.failures.sort { $0.position < $1.position }
+        return String(buffer: JSONWire.encode(copy))
+    }
+}
