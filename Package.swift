@@ -150,6 +150,7 @@ let package = Package(
             name: "NodeTests",
             dependencies: [
                 "Node",
+                "Harness",
                 "SentenceKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

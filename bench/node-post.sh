@@ -8,7 +8,7 @@ need wrk wrk
 build_release --product node
 
 for mode in group-commit no-group-commit; do
-    start "node-$mode" "$BIN/node" --port 0 --database "$WORK/$mode/node.sqlite" --"$mode" --log-level info
+    start "node-$mode" "$BIN/node" --port 0 --database "$WORK/$mode/node.sqlite" --"$mode"
     node_pid="$LAST_PID"
     url="http://127.0.0.1:$PORT/sentence"
     echo "== POST /sentence, 64 connections, ${SECONDS_PER_RUN}s, $mode"

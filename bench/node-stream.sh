@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 ROWS="${1:-1000000}"
 build_release --product node
 
-start node "$BIN/node" --port 0 --database "$WORK/node.sqlite" --log-level warning
+start node "$BIN/node" --port 0 --database "$WORK/node.sqlite" --max-body 8388608
 node_pid="$LAST_PID"
 base="http://127.0.0.1:$PORT"
 
@@ -18,7 +18,7 @@ PY
 echo "loading $ROWS rows in batches of 10000 ..."
 start_load=$(date +%s.%N)
 for _ in $(seq 1 $((ROWS / 10000))); do
-    curl -sf -o /dev/null -H 'content-type: application/json' --data-binary @"$WORK/batch.json" "$base/sentences"
+    curl -sf -o /dev/null -H 'Expect:' -H 'content-type: application/json' --data-binary @"$WORK/batch.json" "$base/sentences"
 done
 load_seconds=$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start_load }")
 echo "loaded: $(curl -s "$base/usage") in ${load_seconds}s"

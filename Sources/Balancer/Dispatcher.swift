@@ -192,7 +192,7 @@ struct Dispatcher: Sendable {
     /// Every sentence forwarded carries an id, so a retry is idempotent.
     static func identified(_ input: SentenceInput) -> SentenceInput {
         var sentence = input
-        if sentence.id == nil { sentence.id = UUID().uuidString.lowercased() }
+        if sentence.id == nil { sentence.id = DocumentID.random() }
         return sentence
     }
 

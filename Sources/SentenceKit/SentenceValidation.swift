@@ -73,12 +73,18 @@ public enum SentenceValidation {
         if value.utf8.count > maxBytes {
             throw FieldProblem(message: "\(name) is longer than \(maxBytes) bytes")
         }
-        for scalar in value.unicodeScalars where scalar.properties.generalCategory == .control {
+        for scalar in value.unicodeScalars where Self.isControl(scalar) {
             if allowsLineBreaks && (scalar == "\t" || scalar == "\n") { continue }
             let code = String(scalar.value, radix: 16, uppercase: true)
             throw FieldProblem(message: "\(name) contains control character U+\(String(repeating: "0", count: max(0, 4 - code.count)))\(code)")
         }
         return value
+    }
+
+    /// Unicode's Cc category, with a fast path for ASCII (most text).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x80 { return scalar.value < 0x20 || scalar.value == 0x7F }
+        return scalar.properties.generalCategory == .control
     }
 
     private static func describe(_ error: any Error, expected: String) -> String {

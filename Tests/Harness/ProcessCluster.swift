@@ -50,7 +50,7 @@ public final class ProcessCluster: @unchecked Sendable {
     }
 
     /// Reads the port from the server's "listening on 127.0.0.1:PORT" log line.
-    static func listeningPort(of child: ChildProcess) async throws -> Int {
+    public static func listeningPort(of child: ChildProcess) async throws -> Int {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             let log = child.standardOutput + child.standardError

@@ -53,6 +53,13 @@ import Testing
         #expect(!MethodNotAllowedMiddleware<BasicRequestContext>.matches("/sentence", segments("/sentences")))
     }
 
+    @Test func generatedIdsAreVersion4UUIDs() {
+        let pattern = #/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/#
+        let ids = (0..<1000).map { _ in DocumentID.random() }
+        #expect(ids.allSatisfy { $0.wholeMatch(of: pattern) != nil })
+        #expect(Set(ids).count == 1000)
+    }
+
     @Test func environmentValuesParseLikeFlags() throws {
         let environment = EnvironmentSettings(["A": "12", "B": "x", "C": "yes", "D": "off", "E": ""])
         #expect(try environment.value("A", as: Int.self) == 12)

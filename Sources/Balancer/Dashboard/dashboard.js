@@ -128,6 +128,7 @@ async function pollNodes() {
     document.body.classList.add("is-offline");
     for (const name of cluster.names) pushSample(name, null);
     renderCharts();
+    renderCards(); // the "polled … ago" ages keep growing
   } finally {
     setTimeout(pollNodes, POLL_MS);
   }
@@ -253,7 +254,8 @@ function renderCards() {
     el.error.textContent = node.lastError ? String(node.lastError) : "";
     el.card.setAttribute(
       "aria-label",
-      `Node ${name}: ${up ? "up" : "down"}, ${el.docs.textContent} documents, RAM ${el.ram.textContent}, CPU ${el.cpu.textContent}`,
+      `Node ${name}: ${up ? "up" : `down (${node.lastError || "no answer"})`}, ${el.docs.textContent} documents, ` +
+        `RAM ${el.ram.textContent}, CPU ${el.cpu.textContent}, source ${el.source.textContent}, ${el.age.textContent}`,
     );
   }
 }
@@ -363,7 +365,7 @@ function drawChart(target, legend, metric, label) {
     const path = svg("path", { d: d.trim(), class: `chart__line ${classes}` });
     // Nodes on one machine often report the same figures: earlier lines are drawn
     // wider, so a line hidden under a later one still shows as a coloured edge.
-    path.style.strokeWidth = String(2 + 1.5 * Math.min(3, cluster.names.length - 1 - index));
+    path.style.strokeWidth = String(2 + 1.25 * Math.min(3, cluster.names.length - 1 - index));
     path.dataset.node = name;
     path.dataset.points = String(points);
     target.append(path);
@@ -409,7 +411,9 @@ const publications = {
   sources: new Map(),
   shown: [],           // { node, doc, li } newest first, as in the DOM
   keys: new Set(),     // `${node}\u0000${id}` of shown documents
-  loading: false,
+  started: false,      // the first /nodes answer has arrived
+  loading: false,      // a "Load more" (or first page) is in flight
+  polling: false,      // a look for new sentences is in flight
   unseen: 0,           // new sentences that arrived while the user was scrolled down
   overflowed: false,   // more arrived than one newest-page can tell: offer a reload
   authors: new Set(),
@@ -444,7 +448,7 @@ const publications = {
     setInterval(() => this.pollNew(), NEW_POLL_MS);
   },
 
-  /** Called after every /nodes poll: first load, and retrying a view that failed. */
+  /** Called after every /nodes poll: starts the first load, then keeps the counts fresh. */
   onNodesUpdated() {
     if (!this.started) {
       this.started = true;
@@ -613,9 +617,18 @@ const publications = {
     button.hidden = false;
   },
 
-  /** Looks for sentences newer than what each source has shown, and prepends them. */
+  /** Every few seconds: sentences newer than what each source has shown are prepended. */
   async pollNew() {
-    if (this.loading || !this.started) return;
+    if (this.loading || this.polling || !this.started) return;
+    this.polling = true;
+    try {
+      await this.findNew();
+    } finally {
+      this.polling = false;
+    }
+  },
+
+  async findNew() {
     const generation = this.generation;
     const fresh = [];
     let overflow = false;
@@ -641,7 +654,8 @@ const publications = {
         }
       }),
     );
-    if (generation !== this.generation || this.loading) return;
+    // (A "Load more" that started meanwhile is fine: it appends at the other end.)
+    if (generation !== this.generation) return;
     if ((recovered || overflow) && this.atTop()) {
       this.select(this.view, this.author, true);
       return;
@@ -725,9 +739,10 @@ const publications = {
     }
   },
 
+  /** More to show, or a node to retry (one that failed keeps "Load more" enabled). */
   hasMore() {
     for (const source of this.sources.values()) {
-      if (source.buffer.length || (!source.exhausted && !source.error)) return true;
+      if (source.buffer.length || !source.exhausted) return true;
     }
     return false;
   },

@@ -5,6 +5,12 @@ import NIOPosix
 import SentenceKit
 import Synchronization
 
+struct StoreOpenError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "cannot open the database \(self.path): \(self.reason)" }
+}
+
 /// The node's documents: one SQLite file in WAL mode.
 ///
 /// Writes queue up and one writer thread commits everything queued since its last
@@ -36,9 +42,15 @@ final class DocumentStore: Sendable {
     /// Opens (creating if needed) the database file and its folder.
     init(path: String, groupCommit: Bool = true, logger: Logger) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        self.writer = try SentenceWriter(path: path)
-        self.reader = try SentenceReader(path: path)
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            self.writer = try SentenceWriter(path: path)
+            self.reader = try SentenceReader(path: path)
+        } catch let error as SQLiteError {
+            throw StoreOpenError(path: path, reason: error.message)
+        } catch {
+            throw StoreOpenError(path: path, reason: "cannot create the folder \(folder)")
+        }
         self.committedCount = Atomic(self.writer.count)
         self.groupCommit = groupCommit
         self.logger = logger
@@ -58,7 +70,7 @@ final class DocumentStore: Sendable {
     /// whose id is already stored come back as first stored, with `created == false`.
     func insert(_ sentences: [SentenceInput]) async throws -> [StoredDocument] {
         let identified = sentences.map {
-            IdentifiedSentence(id: $0.id ?? UUID().uuidString.lowercased(), author: $0.author, sentence: $0.sentence)
+            IdentifiedSentence(id: $0.id ?? DocumentID.random(), author: $0.author, sentence: $0.sentence)
         }
         guard case .inserted(let stored) = try await self.write(.insert(identified)) else {
             preconditionFailure("insert answered with another outcome")

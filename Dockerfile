@@ -1,0 +1,117 @@
+# Sentence store: one image that carries the three executables.
+#
+#   docker build -t sentence-store .
+#   docker run --rm -p 5000:5000 -v node-data:/data sentence-store           # a storage node (default)
+#   docker run --rm -p 4999:4999 sentence-store balancer --node A=http://host:5000
+#   docker run --rm -v "$PWD/samples:/input:ro" sentence-store \
+#       loader --balancer http://host:4999 --file /input/sample.txt
+#
+# docker-compose.yml runs the whole system; deploy/README.md explains it.
+# The build stage and the runtime stage are the same distribution (Debian 12
+# "bookworm"), so the libraries the binaries were linked against exist at run time.
+
+# ---------------------------------------------------------------------------
+# Build: the official Swift toolchain image, release mode, static Swift stdlib
+# (Swift runtime and Foundation are linked in; see the runtime stage for what
+# stays dynamic).
+# ---------------------------------------------------------------------------
+FROM swift:6.3.1-bookworm AS build
+
+# The image already has libsqlite3-dev; installing it here keeps the Dockerfile
+# correct if that ever changes. Versions are not pinned (DL3008): bookworm
+# point releases replace the exact versions, and a pin would break the build.
+# hadolint ignore=DL3008
+RUN export DEBIAN_FRONTEND=noninteractive \
+    && apt-get update -q \
+    && apt-get install -y -q --no-install-recommends libsqlite3-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /build
+
+# Dependencies first, so this layer stays cached while only sources change.
+# Package.resolve[d]: copied when present (it is gitignored), skipped otherwise.
+COPY Package.swift Package.resolve[d] ./
+RUN swift package resolve
+
+# Tests/ is needed too: the manifest declares a target at Tests/Harness, and
+# SwiftPM refuses a manifest whose target folders are missing.
+COPY Sources ./Sources
+COPY Tests ./Tests
+COPY deploy/healthcheck.sh ./deploy/healthcheck.sh
+
+RUN for product in node balancer loader; do \
+        swift build -c release --static-swift-stdlib --product "$product" || exit 1; \
+    done
+
+# Collect what the runtime image needs in /staging:
+# - the three binaries, debug info stripped (symbols kept, so crash backtraces
+#   still name functions);
+# - the static backtracer, which a statically linked binary cannot find by itself;
+# - any resource bundles (none today: the dashboard is embedded in the binary);
+# - the curl-free healthcheck script.
+WORKDIR /staging
+RUN set -eu; \
+    bin="$(swift build --package-path /build -c release --show-bin-path)"; \
+    for product in node balancer loader; do \
+        strip --strip-debug -o "./$product" "$bin/$product"; \
+    done; \
+    toolchain="$(dirname "$(readlink -f "$(command -v swift)")")/.."; \
+    cp "$toolchain/libexec/swift/linux/swift-backtrace-static" ./; \
+    find -L "$bin/" -maxdepth 1 -regex '.*\.resources$' -exec cp -Ra {} ./ \; ; \
+    install -m 0755 /build/deploy/healthcheck.sh ./healthcheck; \
+    chmod 0755 node balancer loader swift-backtrace-static
+
+# ---------------------------------------------------------------------------
+# Run: slim Debian 12 with only the shared libraries the binaries link
+# (checked with ldd on a native `swift build -c release --static-swift-stdlib`):
+#   node:              libsqlite3.so.0, libstdc++.so.6, libgcc_s.so.1, libm, libc
+#   balancer, loader:  libz.so.1, libstdc++.so.6, libgcc_s.so.1, libm, libc
+# plus ca-certificates (TLS to https:// nodes) and tzdata (Foundation time zones).
+# ---------------------------------------------------------------------------
+FROM debian:bookworm-slim
+
+ARG VERSION=dev
+ARG REVISION=unknown
+
+LABEL org.opencontainers.image.title="sentence-store" \
+      org.opencontainers.image.description="Distributed sentence store: storage node (default), balancer with dashboard, and loader" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
+
+# Unpinned for the same reason as above (DL3008): pinned Debian versions go stale.
+# hadolint ignore=DL3008
+RUN export DEBIAN_FRONTEND=noninteractive \
+    && apt-get update -q \
+    && apt-get install -y -q --no-install-recommends \
+        ca-certificates \
+        libsqlite3-0 \
+        libstdc++6 \
+        tzdata \
+        zlib1g \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 sentence \
+    && useradd --system --uid 10001 --gid sentence --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin sentence \
+    && install -d -o sentence -g sentence -m 0755 /app /data
+
+COPY --from=build /staging/ /usr/local/bin/
+
+# Listen on every interface inside the container; keep the SQLite file on the
+# /data volume. NODE_SO_INFO / NODE_PROC are left at /proc: docker-compose.yml
+# points them at the host's /proc mounted on /host/proc.
+ENV NODE_HOST=0.0.0.0 \
+    NODE_PORT=5000 \
+    NODE_DATABASE=/data/node.sqlite \
+    BALANCER_HOST=0.0.0.0 \
+    BALANCER_PORT=4999 \
+    SWIFT_BACKTRACE=enable=yes,sanitize=yes,threads=all,images=all,interactive=no,swift-backtrace=/usr/local/bin/swift-backtrace-static
+
+WORKDIR /app
+VOLUME ["/data"]
+EXPOSE 5000 4999
+USER 10001:10001
+
+# No ENTRYPOINT: the command names the program, so `balancer ...` and
+# `loader ...` work as commands. The node is the default.
+CMD ["node"]

@@ -1,0 +1,46 @@
+# The two commands of the README's Quick start, and a few helpers.
+#
+#   make demo    build (release) and run two nodes and the balancer on 127.0.0.1,
+#                send the sample text, keep running until Ctrl-C
+#   make test    every test: swift test, the dashboard in a real browser, the
+#                kernel module in a real kernel (qemu), the deployment files
+#   make bench   the benchmark scripts (figures, not pass/fail)
+
+SHELL := /bin/bash
+
+.PHONY: demo test deps build swift-test browser-test kernel-test deploy-check bench clean
+
+demo: deps
+	@bash scripts/demo.sh
+
+test: deps swift-test browser-test kernel-test deploy-check
+	@echo "make test: every suite passed"
+
+# System packages the build needs (SwiftPM only names them).
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	swift build --build-tests
+
+swift-test: build
+	swift test --skip-build
+
+browser-test: build
+	bash Tests/Browser/run.sh
+
+kernel-test:
+	$(MAKE) -C so_info test
+
+deploy-check:
+	bash deploy/check.sh
+
+bench: deps
+	bash bench/node-post.sh
+	bash bench/node-stream.sh
+	bash bench/balancer-post.sh
+	bash bench/loader.sh
+
+clean:
+	rm -rf .build data
+	$(MAKE) -C so_info clean

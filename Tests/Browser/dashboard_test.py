@@ -1,0 +1,426 @@
+"""Browser test of the balancer's dashboard, in headless Chromium through Playwright.
+
+Started by run.sh (which installs Chromium and Playwright). It starts two storage
+nodes and a balancer on 127.0.0.1 with ephemeral ports, posts sentences (one of them
+HTML-looking), opens the dashboard at 1280x800 and 375x812 and checks the *rendered*
+page against the nodes' own data; then it kills node B and checks the page shows it
+down. Every process it starts is stopped again, by PID, whatever happens.
+
+Environment: BIN_DIR (node and balancer binaries), ARTIFACTS (screenshots, logs),
+CHROMIUM (browser executable, default /usr/bin/chromium).
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import sync_playwright
+
+BIN_DIR = os.environ["BIN_DIR"]
+ARTIFACTS = os.environ["ARTIFACTS"]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PAGE = 20  # the dashboard's page size (PAGE in dashboard.js)
+XSS = "<img src=x onerror=alert(1)>"
+
+processes = []  # (name, Popen) for everything this test started
+
+
+# --- processes -----------------------------------------------------------------
+
+def stop_all():
+    for _, proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.time() + 5
+    for _, proc in processes:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def on_signal(signum, _frame):
+    # run.sh's timeout sends SIGTERM: unwind through `finally` so everything is stopped.
+    raise SystemExit(f"stopped by signal {signum}")
+
+
+def start(name, argv, log_path):
+    log = open(log_path, "w")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    processes.append((name, proc))
+    with open(os.path.join(ARTIFACTS, "pids"), "a") as pids:
+        pids.write(f"{proc.pid}\n")
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}; see {log_path}")
+        with open(log_path) as handle:
+            match = re.search(r"listening on 127\.0\.0\.1:(\d+)", handle.read())
+        if match:
+            return proc, int(match.group(1))
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} did not report its port within 30 s; see {log_path}")
+
+
+def http(method, url, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+# --- checks --------------------------------------------------------------------
+
+results = []
+
+
+def check(name, condition, detail=""):
+    results.append((name, bool(condition)))
+    line = f"{'PASS' if condition else 'FAIL'}: {name}"
+    if not condition and detail:
+        line += f" -- {detail}"
+    print(line, flush=True)
+    return bool(condition)
+
+
+def wait_js(page, name, expression, arg=None, timeout=10_000, detail_js=None):
+    """Passes when `expression` (a JS function of arg) becomes truthy in the page."""
+    try:
+        page.wait_for_function(expression, arg=arg, timeout=timeout, polling=200)
+        return check(name, True)
+    except PlaywrightError as error:
+        detail = str(error).splitlines()[0]
+        if detail_js:
+            try:
+                detail = f"page shows {json.dumps(page.evaluate(detail_js, arg))[:600]}"
+            except PlaywrightError:
+                pass
+        return check(name, False, detail)
+
+
+def merged(lists):
+    """The dashboard's "All" order: merge newest-first node lists by (date, id)."""
+    heads = {name: list(docs) for name, docs in lists.items()}
+    out = []
+    while any(heads.values()):
+        best = max((name for name in heads if heads[name]), key=lambda n: (heads[n][0]["date"], heads[n][0]["id"]))
+        out.append([best, heads[best].pop(0)["id"]])
+    return out
+
+
+CARDS_JS = """() => [...document.querySelectorAll('#pub-list > li.pub-card')].map(li =>
+  [li.dataset.node, li.dataset.id])"""
+
+SAME_CARDS_JS = """(expected) => {
+  const cards = [...document.querySelectorAll('#pub-list > li.pub-card')];
+  return !document.querySelector('#pub-list[aria-busy="true"]') && cards.length === expected.length &&
+    cards.every((li, i) => li.dataset.node === expected[i][0] && li.dataset.id === expected[i][1]);
+}"""
+
+
+def main():
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    work = tempfile.mkdtemp(prefix="dashboard-test-")
+    try:
+        run(work)
+    finally:
+        stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+    failed = sum(1 for _, ok in results if not ok)
+    passed = len(results) - failed
+    print(f"browser: {passed} passed, {failed} failed", flush=True)
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+def run(work):
+    node_bin = os.path.join(BIN_DIR, "node")
+    balancer_bin = os.path.join(BIN_DIR, "balancer")
+
+    # --- the system ---------------------------------------------------------
+    nodes = {}
+    for name in ("A", "B"):
+        proc, port = start(
+            f"node {name}",
+            [node_bin, "--name", name, "--host", "127.0.0.1", "--port", "0",
+             "--database", os.path.join(work, f"{name}.sqlite"), "--so-info", os.path.join(work, "no-so-info")],
+            os.path.join(ARTIFACTS, f"node-{name}.log"),
+        )
+        nodes[name] = {"proc": proc, "url": f"http://127.0.0.1:{port}"}
+    _, balancer_port = start(
+        "balancer",
+        [balancer_bin, "--host", "127.0.0.1", "--port", "0", "--poll-interval", "0.5"]
+        + [arg for name, node in nodes.items() for arg in ("--node", f"{name}={node['url']}")],
+        os.path.join(ARTIFACTS, "balancer.log"),
+    )
+    base = f"http://127.0.0.1:{balancer_port}"
+    listing = ", ".join(f"{name}={node['url']}" for name, node in nodes.items())
+    print(f"nodes {listing}; balancer {base}", flush=True)
+
+    # Sentences from a few authors, in several requests so the dates differ; more
+    # than a page per node, so "Load more" has something to load in every view.
+    authors = ["User1", "User2", "User3", "Ada Lovelace"]
+    sentences = [{"author": authors[i % 4], "sentence": f"Sentence {i:02d}: the quick brown fox jumps over the lazy dog"}
+                 for i in range(1, 57)]
+    sentences.insert(23, {"author": "Mallory", "sentence": XSS})
+    for start_index in range(0, len(sentences), 4):
+        status, reply = http("POST", f"{base}/sentences", sentences[start_index:start_index + 4])
+        if status not in (200, 201):
+            raise RuntimeError(f"posting sentences failed: {status} {reply}")
+
+    def node_data():
+        usage = {name: http("GET", f"{node['url']}/usage")[1]["database"] for name, node in nodes.items()}
+        docs = {name: http("GET", f"{base}/nodes/{name}/sentence?order=desc&limit=10000")[1] for name in nodes}
+        return usage, docs
+
+    usage, docs = node_data()
+    check("nodes hold every posted sentence", sum(usage.values()) == len(sentences), f"usage {usage}")
+    check("sentences spread over both nodes", all(count > PAGE for count in usage.values()), f"usage {usage}")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        try:
+            exercise(browser, base, nodes, usage, docs, node_data)
+        finally:
+            browser.close()
+
+
+def open_page(browser, base, width, height, log):
+    context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("dialog", lambda dialog: (log["dialogs"].append(dialog.message), dialog.dismiss()))
+    page.on("console", lambda msg: msg.type == "error" and log["errors"].append(msg.text))
+    page.on("pageerror", lambda error: log["errors"].append(f"uncaught: {error}"))
+    page.on("request", lambda request: log["requests"].append(request.url))
+    page.goto(base + "/")
+    return page
+
+
+def exercise(browser, base, nodes, usage, docs, node_data):
+    log = {"dialogs": [], "errors": [], "requests": []}
+    page = open_page(browser, base, 1280, 800, log)
+    # The phone page opens now too, so its charts have a history by the time it is checked.
+    phone = open_page(browser, base, 375, 812, log)
+    names = list(nodes)
+
+    # --- desktop: the system ------------------------------------------------
+    check("title is System Info", page.title() == "System Info" and page.inner_text("h1").strip() == "System Info")
+    wait_js(page, "one card per node, in order",
+            "(names) => { const c = [...document.querySelectorAll('#node-cards > .node-card')];"
+            " return c.length === names.length && c.every((el, i) => el.dataset.node === names[i]); }",
+            names, detail_js="() => [...document.querySelectorAll('#node-cards > *')].map(e => e.dataset.node)")
+    wait_js(page, "cards show each node's document count (node /usage)",
+            "(usage) => Object.entries(usage).every(([n, c]) => {"
+            " const el = document.querySelector(`.node-card[data-node='${n}'] [data-field=database]`);"
+            " return el && el.dataset.value === String(c) && el.textContent.replace(/\\D/g, '') === String(c); })",
+            usage, detail_js="() => [...document.querySelectorAll('[data-field=database]')].map(e => e.textContent)")
+    wait_js(page, "cards show UP, RAM %, CPU %, source and poll age",
+            "() => [...document.querySelectorAll('.node-card')].every(c =>"
+            " c.querySelector('.pill').textContent === 'UP' &&"
+            " /^\\d+ %$/.test(c.querySelector('[data-field=ram]').textContent) &&"
+            " /^\\d+ %$/.test(c.querySelector('[data-field=cpu]').textContent) &&"
+            " /^(so_info|procfs)$/.test(c.querySelector('[data-field=source]').textContent) &&"
+            " /polled .* ago/.test(c.querySelector('.node-card__age').textContent))",
+            detail_js="() => [...document.querySelectorAll('.node-card')].map(c => c.innerText)")
+    for chart in ("ram", "cpu"):
+        wait_js(page, f"{chart.upper()} chart has one line per node with >= 3 points",
+                "([id, names]) => { const p = [...document.querySelectorAll(`#${id} path.chart__line`)];"
+                " return p.length === names.length && p.every((el, i) => el.dataset.node === names[i] &&"
+                " (el.getAttribute('d').match(/[ML]/g) || []).length >= 3); }",
+                [f"chart-{chart}", names], timeout=15_000,
+                detail_js="([id]) => [...document.querySelectorAll(`#${id} path`)].map(p => p.getAttribute('d'))")
+        wait_js(page, f"{chart.upper()} chart has a 0-100 % axis and a legend with current values",
+                "([id, names]) => { const labels = [...document.querySelectorAll(`#${id} text`)].map(t => t.textContent);"
+                " const legend = [...document.querySelectorAll(`#legend-${id.slice(6)} li`)];"
+                " return labels.includes('0 %') && labels.includes('100 %') && legend.length === names.length &&"
+                " legend.every((li, i) => li.dataset.node === names[i] && /^\\d+ %$/.test(li.querySelector('.legend__value').textContent)) &&"
+                " /now: .*%/.test(document.getElementById(id).getAttribute('aria-label')); }",
+                [f"chart-{chart}", names])
+    wait_js(page, "balance bar has a segment and a count per node",
+            "(usage) => { const seg = document.querySelectorAll('#balance-bar .balance-bar__segment');"
+            " const items = [...document.querySelectorAll('#balance-legend li')];"
+            " return seg.length === Object.keys(usage).length && items.every(li =>"
+            " li.querySelector('.legend__value').textContent.startsWith(String(usage[li.dataset.node]) + ' ')); }",
+            usage, detail_js="() => document.getElementById('balance-legend').innerText")
+
+    # --- desktop: publications ---------------------------------------------
+    everything = merged(docs)
+    wait_js(page, "All: newest page merged from both nodes", SAME_CARDS_JS, everything[:PAGE], detail_js=CARDS_JS)
+    page.click("#pub-more")
+    wait_js(page, "All: Load more adds the next older page", SAME_CARDS_JS, everything[:2 * PAGE], detail_js=CARDS_JS)
+    for name in names:
+        page.select_option("#pub-node", name)
+        own = [[name, d["id"]] for d in docs[name]]
+        wait_js(page, f"{name}: newest page of node {name}", SAME_CARDS_JS, own[:PAGE], detail_js=CARDS_JS)
+        wait_js(page, f"{name}: status line counts the node's sentences",
+                "([n, total]) => document.getElementById('pub-status').textContent === `Showing ${n} of ${total}`",
+                [PAGE, len(own)], detail_js="() => document.getElementById('pub-status').textContent")
+        page.click("#pub-more")
+        wait_js(page, f"{name}: Load more adds older cards up to the last", SAME_CARDS_JS, own[:2 * PAGE], detail_js=CARDS_JS)
+        if len(own) < 2 * PAGE:
+            check(f"{name}: Load more is done when all are shown",
+                  page.eval_on_selector("#pub-more", "b => b.disabled && b.textContent === 'All loaded'"))
+
+    page.select_option("#pub-node", "")
+    page.fill("#pub-author", "User2")
+    only = merged({n: [d for d in docs[n] if d["author"] == "User2"] for n in names})
+    wait_js(page, "author filter shows only that author's sentences, all nodes", SAME_CARDS_JS, only[:PAGE], detail_js=CARDS_JS)
+    check("author filter: every card is by User2",
+          page.evaluate("() => [...document.querySelectorAll('.pub-card__author')].every(a => a.textContent === 'User2')"))
+    page.fill("#pub-author", "")
+    wait_js(page, "clearing the filter shows everyone again", SAME_CARDS_JS, everything[:PAGE], detail_js=CARDS_JS)
+
+    page.click("#pub-more")
+    wait_js(page, "All: the HTML-looking sentence is loaded", SAME_CARDS_JS, everything[:2 * PAGE], detail_js=CARDS_JS)
+    texts = page.evaluate("() => [...document.querySelectorAll('.pub-card__text')].map(p => p.textContent)")
+    check("HTML-looking sentence is shown as literal text", XSS in texts, f"{len(texts)} cards")
+    check("no element was injected into the publications list",
+          page.evaluate("() => document.querySelectorAll('#pub-list img, #pub-list script, #pub-list iframe').length === 0"
+                        " && document.querySelectorAll('img').length === 0"))
+    check("the card's text node holds the markup as characters",
+          page.evaluate("(xss) => [...document.querySelectorAll('.pub-card__text')].some(p =>"
+                        " p.textContent === xss && p.childNodes.length === 1 && p.firstChild.nodeType === Node.TEXT_NODE)", XSS))
+
+    # --- desktop: new sentences arrive while the reader is scrolled down --------
+    scroller = page.evaluate_handle(
+        "() => { const box = document.getElementById('pub-scroll');"
+        " return box.scrollHeight > box.clientHeight && getComputedStyle(box).overflowY === 'auto' ? box : document.scrollingElement; }")
+    page.evaluate("(s) => { s.scrollTop = 600; }", scroller)
+    time.sleep(0.3)
+    anchor_js = """(s) => { const top = s === document.scrollingElement ? 0 : s.getBoundingClientRect().top;
+      const li = [...document.querySelectorAll('#pub-list > li')].find(li => li.getBoundingClientRect().bottom > top);
+      return [li.dataset.id, li.getBoundingClientRect().top]; }"""
+    anchor_id, anchor_top = page.evaluate(anchor_js, scroller)
+    live = [{"author": "Live", "sentence": f"Arrived while reading #{i}"} for i in range(3)]
+    http("POST", f"{base}/sentences", live)
+    wait_js(page, "new sentences appear at the top of the list",
+            "(texts) => { const cards = [...document.querySelectorAll('.pub-card__text')].slice(0, 3).map(p => p.textContent);"
+            " return texts.every(t => cards.includes(t)); }",
+            [s["sentence"] for s in live], timeout=12_000)
+    position = page.evaluate(
+        "(id) => document.querySelector(`#pub-list > li[data-id='${id}']`).getBoundingClientRect().top", anchor_id)
+    check("the reader's scroll position is kept when they arrive", abs(position - anchor_top) <= 2,
+          f"card moved from {anchor_top} to {position}")
+    check("a notice tells how many new sentences arrived",
+          page.evaluate("() => !document.getElementById('pub-new').hidden && /^3 new/.test(document.getElementById('pub-new').textContent)"))
+    page.click("#pub-new")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    time.sleep(2.5)  # let the "new" highlight fade before the screenshot
+
+    # Counts moved on with the new sentences: the cards follow the nodes.
+    usage, docs = node_data()
+    wait_js(page, "cards follow the counts after new sentences",
+            "(usage) => Object.entries(usage).every(([n, c]) =>"
+            " document.querySelector(`.node-card[data-node='${n}'] [data-field=database]`).dataset.value === String(c))",
+            usage)
+
+    check("no alert or other dialog fired", not log["dialogs"], str(log["dialogs"]))
+    check("no console errors or CSP violations", not log["errors"], str(log["errors"][:3]))
+    foreign = [url for url in log["requests"] if not url.startswith(base + "/") and not url.startswith("data:")]
+    check("the page requests only the balancer's own address", not foreign, str(foreign[:3]))
+    # Not a check: a fuller chart makes a better screenshot for the README.
+    try:
+        page.wait_for_function("() => [...document.querySelectorAll('#chart-cpu path.chart__line')]"
+                               ".every(p => (p.getAttribute('d').match(/L/g) || []).length >= 24)", timeout=45_000)
+    except PlaywrightError:
+        pass
+    page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-1280.png"))
+
+    # --- phone width ---------------------------------------------------------
+    wait_js(phone, "375 px: one card per node and charts drawn",
+            "(n) => document.querySelectorAll('.node-card').length === n &&"
+            " [...document.querySelectorAll('#chart-cpu path.chart__line')].every(p => (p.getAttribute('d').match(/[ML]/g) || []).length >= 2)",
+            len(names), timeout=15_000)
+    wait_js(phone, "375 px: publications listed", "() => document.querySelectorAll('.pub-card').length >= 20")
+    check("375 px: no horizontal scrolling",
+          phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"),
+          str(phone.evaluate("() => document.documentElement.scrollWidth")))
+    check("375 px: single column (cards stacked, charts full width)",
+          phone.evaluate("() => { const c = [...document.querySelectorAll('.node-card')].map(e => e.getBoundingClientRect());"
+                         " const ram = document.getElementById('chart-ram').getBoundingClientRect();"
+                         " const cpu = document.getElementById('chart-cpu').getBoundingClientRect();"
+                         " return c.every(r => r.left === c[0].left) && ram.left === cpu.left && ram.width > 280; }"))
+    height = min(1900, phone.evaluate("() => document.documentElement.scrollHeight"))
+    phone.screenshot(path=os.path.join(ARTIFACTS, "dashboard-375.png"), full_page=True,
+                     clip={"x": 0, "y": 0, "width": 375, "height": height})
+
+    # On a phone the page itself scrolls: the reader's place must hold there too.
+    phone.evaluate("() => window.scrollTo(0, document.getElementById('pub-list').getBoundingClientRect().top + window.scrollY + 500)")
+    time.sleep(0.3)
+    anchor_id, anchor_top = phone.evaluate(anchor_js, phone.evaluate_handle("() => document.scrollingElement"))
+    more = [{"author": "Live", "sentence": f"Arrived on the phone #{i}"} for i in range(2)]
+    http("POST", f"{base}/sentences", more)
+    wait_js(phone, "375 px: new sentences arrive while scrolled down",
+            "(texts) => { const all = [...document.querySelectorAll('.pub-card__text')].map(p => p.textContent);"
+            " return texts.every(t => all.includes(t)); }", [s["sentence"] for s in more], timeout=12_000)
+    position = phone.evaluate(
+        "(id) => document.querySelector(`#pub-list > li[data-id='${id}']`).getBoundingClientRect().top", anchor_id)
+    check("375 px: the page's scroll position is kept", abs(position - anchor_top) <= 2,
+          f"card moved from {anchor_top} to {position}")
+
+    # --- a node goes down ------------------------------------------------------
+    victim = nodes["B"]["proc"]
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    for label, view in (("1280 px", page), ("375 px", phone)):
+        wait_js(view, f"{label}: node B shows DOWN with the error, A stays UP",
+                "() => { const b = document.querySelector(\".node-card[data-node='B']\");"
+                " const a = document.querySelector(\".node-card[data-node='A']\");"
+                " const err = b.querySelector('.node-card__error');"
+                " return b.classList.contains('is-down') && b.querySelector('.pill').textContent === 'DOWN' &&"
+                " !err.hidden && err.textContent.length > 0 && a.querySelector('.pill').textContent === 'UP'; }",
+                timeout=10_000,
+                detail_js="() => [...document.querySelectorAll('.node-card')].map(c => c.innerText)")
+    wait_js(page, "charts' legend marks B down and its line stops",
+            "() => document.querySelector(\"#legend-ram li[data-node='B'] .legend__value\").textContent === 'down'")
+    page.select_option("#pub-node", "B")
+    wait_js(page, "publications for the down node show its error instead of breaking",
+            "() => { const e = document.getElementById('pub-error');"
+            " return !e.hidden && e.textContent.startsWith('Server B:') && document.querySelectorAll('.pub-card').length === 0; }",
+            detail_js="() => document.getElementById('pub-error').textContent")
+    page.select_option("#pub-node", "A")
+    docs["A"] = http("GET", f"{base}/nodes/A/sentence?order=desc&limit=10000")[1]
+    wait_js(page, "publications for the live node still load", SAME_CARDS_JS,
+            [["A", d["id"]] for d in docs["A"]][:PAGE], detail_js=CARDS_JS)
+    page.select_option("#pub-node", "")
+    time.sleep(1)
+    page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-1280-node-down.png"))
+    check("no alert or other dialog fired, to the end", not log["dialogs"], str(log["dialogs"]))
+    uncaught = [e for e in log["errors"] if e.startswith("uncaught")]
+    check("no uncaught script errors, to the end", not uncaught, str(uncaught[:3]))
+
+
+if __name__ == "__main__":
+    # Own process group, so run.sh can stop the browser and everything else by its id.
+    try:
+        os.setsid()
+    except OSError:
+        pass
+    with open(os.path.join(ARTIFACTS, "pgid"), "w") as handle:
+        handle.write(str(os.getpgid(0)))
+    try:
+        sys.exit(main())
+    except SystemExit:
+        raise
+    except BaseException as error:  # a setup failure is a test failure, with its reason
+        print(f"FAIL: test could not run -- {type(error).__name__}: {error}", flush=True)
+        failed = sum(1 for _, ok in results if not ok)
+        print(f"browser: {len(results) - failed} passed, {failed + 1} failed", flush=True)
+        sys.exit(1)

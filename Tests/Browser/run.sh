@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Browser test of the dashboard: two nodes and a balancer on 127.0.0.1, the page in
+# headless Chromium (Debian's) driven by Playwright for Python.
+#
+#   bash Tests/Browser/run.sh            # uses .build/debug, builds it if missing
+#   BIN_DIR=.build/release bash Tests/Browser/run.sh
+#
+# Installs what is missing (apt: chromium; pip: playwright, which drives the system
+# Chromium: no browser download). Screenshots and logs go to Tests/Browser/artifacts/;
+# with UPDATE_SCREENSHOTS=1 a passing run also copies them to docs/screenshots/ (the README's).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+PLAYWRIGHT_VERSION="1.65.2"
+TEST_TIMEOUT="${BROWSER_TEST_TIMEOUT:-180}"   # seconds, for the test itself (not installs)
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+PYTHON="${PYTHON:-python3}"
+BIN_DIR="${BIN_DIR:-$ROOT/.build/debug}"
+case "$BIN_DIR" in /*) ;; *) BIN_DIR="$ROOT/$BIN_DIR" ;; esac
+ARTIFACTS="$HERE/artifacts"
+
+fail() {
+    echo "FAIL: $*"
+    echo "browser test: FAIL"
+    exit 1
+}
+
+# --- what the test needs -------------------------------------------------------
+if [ ! -x "$CHROMIUM" ]; then
+    echo "installing Debian's chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=600 update -qq || true
+    apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends chromium >/dev/null \
+        || fail "could not install chromium"
+    CHROMIUM="$(command -v chromium || echo /usr/bin/chromium)"
+fi
+if ! "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('playwright') != '$PLAYWRIGHT_VERSION')" 2>/dev/null; then
+    echo "installing playwright==$PLAYWRIGHT_VERSION from PyPI (the driver only; the browser is Debian's)"
+    "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+        "playwright==$PLAYWRIGHT_VERSION" || fail "could not install playwright"
+fi
+if [ ! -x "$BIN_DIR/node" ] || [ ! -x "$BIN_DIR/balancer" ]; then
+    echo "no binaries in $BIN_DIR: building"
+    (cd "$ROOT" && swift build) || fail "swift build failed"
+    BIN_DIR="$ROOT/.build/debug"
+fi
+
+# --- run, bounded in time, and stop everything it started ------------------------
+rm -rf "$ARTIFACTS"
+mkdir -p "$ARTIFACTS"
+TEST_PID=""
+cleanup() {
+    # The test stops its own processes; this catches whatever a crash or timeout left:
+    # first its process group (the browser, nodes and balancer), then each PID it recorded.
+    local pgid pid
+    if [ -s "$ARTIFACTS/pgid" ]; then
+        pgid="$(cat "$ARTIFACTS/pgid")"
+        if [ -n "$pgid" ] && [ "$pgid" != "$$" ] && kill -0 -- "-$pgid" 2>/dev/null; then
+            kill -TERM -- "-$pgid" 2>/dev/null || true
+            sleep 1
+            kill -KILL -- "-$pgid" 2>/dev/null || true
+        fi
+    fi
+    if [ -f "$ARTIFACTS/pids" ]; then
+        while read -r pid; do
+            [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+        done < "$ARTIFACTS/pids"
+    fi
+    if [ -n "$TEST_PID" ]; then kill -KILL "$TEST_PID" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "browser test: chromium $("$CHROMIUM" --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1), playwright $PLAYWRIGHT_VERSION, binaries in $BIN_DIR"
+started=$(date +%s)
+status=0
+BIN_DIR="$BIN_DIR" ARTIFACTS="$ARTIFACTS" CHROMIUM="$CHROMIUM" PYTHONDONTWRITEBYTECODE=1 \
+    timeout --signal=TERM --kill-after=15 "$TEST_TIMEOUT" \
+    "$PYTHON" -u "$HERE/dashboard_test.py" </dev/null 2>&1 &
+TEST_PID=$!
+wait "$TEST_PID" || status=$?
+TEST_PID=""
+echo "browser test took $(( $(date +%s) - started )) s"
+if [ "$status" -eq 124 ]; then
+    echo "FAIL: timed out after $TEST_TIMEOUT s"
+fi
+
+if [ "$status" -eq 0 ]; then
+    echo "screenshots: $ARTIFACTS"
+    # The README's screenshots are refreshed on request only, so a test run
+    # leaves the work tree as it was.
+    if [ "${UPDATE_SCREENSHOTS:-0}" = 1 ]; then
+        mkdir -p "$ROOT/docs/screenshots"
+        cp "$ARTIFACTS/dashboard-1280.png" "$ARTIFACTS/dashboard-375.png" "$ROOT/docs/screenshots/"
+        echo "copied to docs/screenshots/"
+    fi
+    echo "browser test: PASS"
+else
+    echo "logs and screenshots: $ARTIFACTS"
+    echo "browser test: FAIL"
+    exit 1
+fi
