@@ -21,11 +21,11 @@ wrk -t2 -c64 -d"${SECONDS_PER_RUN}s" -s "$(dirname "$0")/post-sentence.lua" "htt
 
 for mode in "1" "0"; do
     echo "== 10,000 sentences at 64 concurrent connections, two empty nodes, --poll-interval $mode"
-    start a2 "$BIN/node" --name A --port 0 --database "$WORK/split-$mode/a.sqlite"
+    start "a-$mode" "$BIN/node" --name A --port 0 --database "$WORK/split-$mode/a.sqlite"
     pa="$PORT"; pid_a="$LAST_PID"
-    start b2 "$BIN/node" --name B --port 0 --database "$WORK/split-$mode/b.sqlite"
+    start "b-$mode" "$BIN/node" --name B --port 0 --database "$WORK/split-$mode/b.sqlite"
     pb="$PORT"; pid_b="$LAST_PID"
-    start lb2 "$BIN/balancer" --port 0 --poll-interval "$mode" --node "A=http://127.0.0.1:$pa" --node "B=http://127.0.0.1:$pb"
+    start "lb-$mode" "$BIN/balancer" --port 0 --poll-interval "$mode" --node "A=http://127.0.0.1:$pa" --node "B=http://127.0.0.1:$pb"
     plb="$PORT"; pid_lb="$LAST_PID"
     python3 -c 'print("".join(f"Sentence {i} of the split run. " for i in range(10000)))' > "$WORK/10k.txt"
     "$BIN/loader" --balancer "http://127.0.0.1:$plb" --file "$WORK/10k.txt" --concurrency 64 | head -1

@@ -61,15 +61,20 @@ final class ClusterView: Sendable {
         self.state.withLock { nodes in
             var loads = nodes.map(\.load)
             for index in excluded { loads[index].up = false }
-            var reservations: [Reservation] = []
-            reservations.reserveCapacity(count)
-            for _ in 0..<count {
-                guard let choice = RoutingRule.choose(loads) else { return [] }
-                loads[choice.index].documents += 1
-                reservations.append(Reservation(node: choice.index, filter: choice.filter))
-            }
-            for reservation in reservations { nodes[reservation.node].inFlight += 1 }
-            return reservations
+            let placements = RoutingRule.place(count: count, on: loads)
+            for placement in placements { nodes[placement.index].inFlight += 1 }
+            return placements.map { Reservation(node: $0.index, filter: $0.filter) }
+        }
+    }
+
+    /// Loads as a fresh poll reported them, without this balancer's own in-flight
+    /// sentences: what the original saw. Nodes that did not answer keep their last
+    /// figures, marked down.
+    func reportedLoads(_ reports: [UsageReport?]) -> [NodeLoad] {
+        let known = self.state.withLock { $0 }
+        return zip(known, reports).map { state, report in
+            guard let report else { return NodeLoad(documents: state.acknowledged, ram: state.ram, cpu: state.cpu, up: false) }
+            return NodeLoad(documents: report.database, ram: report.ram, cpu: report.cpu, up: true)
         }
     }
 
@@ -122,7 +127,8 @@ final class ClusterView: Sendable {
             let wasUp = state.up
             // The node counted somewhere between sending and answering: anything from
             // what we knew then to everything we have acknowledged or sent since.
-            let expected = acknowledgedAtStart...(state.acknowledged + state.inFlight)
+            // (Another poll may have resynced the count meanwhile, even downwards.)
+            let expected = min(acknowledgedAtStart, state.acknowledged)...max(acknowledgedAtStart, state.acknowledged + state.inFlight)
             if !expected.contains(usage.database) {
                 state.acknowledged = usage.database
             }

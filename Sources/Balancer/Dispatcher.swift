@@ -12,7 +12,9 @@ struct Dispatcher: Sendable {
     let poller: NodePoller
     let recent: RecentRoutes
     let metrics: BalancerMetrics
-    /// The original's behaviour (`--poll-interval 0`): ask every node before each insert.
+    /// The original's behaviour (`--poll-interval 0`): ask every node before each
+    /// insert and route on what they report, ignoring what is in flight, so that
+    /// concurrent requests pile up the way they did in the original.
     let askBeforeEachInsert: Bool
     /// Forwarded batches are cut to stay under the nodes' request size limit.
     let nodeMaxBody: Int
@@ -34,29 +36,31 @@ struct Dispatcher: Sendable {
     func routeOne(_ input: SentenceInput) async -> SingleReply {
         let sentence = Self.identified(input)
         let body = JSONWire.encode(sentence)
-        if self.askBeforeEachInsert { await self.poller.pollAll() }
+        let reported = self.askBeforeEachInsert ? self.view.reportedLoads(await self.poller.pollAll()) : nil
+        // Counted in the view only when placed by it (not in the original's mode).
+        let counted = reported == nil ? 1 : 0
         var tried: Set<Int> = []
-        while let reservation = self.place(clientID: input.id, excluding: tried) {
+        while let reservation = self.place(clientID: input.id, excluding: tried, reported: reported) {
             let node = self.view.endpoints[reservation.node]
             if !tried.isEmpty { self.metrics.retried(count: 1) }
             switch await self.client.post(node, path: "/sentence", body: body) {
             case .stored(let status, let reply):
                 guard let document = try? JSONWire.decode(SentenceDocument.self, from: reply) else {
-                    self.nodeFailed(reservation.node, reserved: 1, reason: "unreadable reply to POST /sentence")
+                    self.nodeFailed(reservation.node, reserved: counted, reason: "unreadable reply to POST /sentence")
                     tried.insert(reservation.node)
                     continue
                 }
-                self.view.completed(node: reservation.node, reserved: 1, created: status == 201 ? 1 : 0)
+                self.view.completed(node: reservation.node, reserved: counted, created: status == 201 ? 1 : 0)
                 self.metrics.routed(server: node.name, filter: reservation.filter)
                 if let id = input.id {
                     self.recent.remember(id, .init(node: reservation.node, filter: reservation.filter))
                 }
                 return .routed(status: status, RouteReply(server: node.name, filter: reservation.filter, data: document))
             case .refused(let status, let reply):
-                self.view.released(node: reservation.node, reserved: 1)
+                self.view.released(node: reservation.node, reserved: counted)
                 return .refused(status: status, body: reply)
             case .failed(let reason):
-                self.nodeFailed(reservation.node, reserved: 1, reason: reason)
+                self.nodeFailed(reservation.node, reserved: counted, reason: reason)
                 tried.insert(reservation.node)
             }
         }
@@ -65,8 +69,13 @@ struct Dispatcher: Sendable {
     }
 
     /// A client's retry goes where its id was stored before (with the filter it got
-    /// then); anything else by the rule.
-    private func place(clientID: String?, excluding tried: Set<Int>) -> ClusterView.Reservation? {
+    /// then); anything else by the rule, over the view or over freshly `reported` loads.
+    private func place(clientID: String?, excluding tried: Set<Int>, reported: [NodeLoad]?) -> ClusterView.Reservation? {
+        if let reported {
+            var loads = reported
+            for index in tried { loads[index].up = false }
+            return RoutingRule.choose(loads).map { .init(node: $0.index, filter: $0.filter) }
+        }
         if let clientID, let known = self.recent.route(for: clientID),
             self.view.reserve(node: known.node, count: 1, excluding: tried)
         {
@@ -79,7 +88,7 @@ struct Dispatcher: Sendable {
     /// batch (all nodes at once), and re-routes the shares of nodes that fail.
     func routeBatch(_ inputs: [SentenceInput]) async -> BatchReply {
         let sentences = inputs.map(Self.identified)
-        if self.askBeforeEachInsert { await self.poller.pollAll() }
+        let reported = self.askBeforeEachInsert ? self.view.reportedLoads(await self.poller.pollAll()) : nil
         var results = [RouteReply?](repeating: nil, count: sentences.count)
         var anyCreated = false
         var pending = Array(sentences.indices)
@@ -88,16 +97,23 @@ struct Dispatcher: Sendable {
         while !pending.isEmpty {
             var placed: [(item: Int, reservation: ClusterView.Reservation)] = []
             var free: [Int] = []
-            for item in pending {
-                if let id = inputs[item].id, let known = self.recent.route(for: id),
-                    self.view.reserve(node: known.node, count: 1, excluding: excluded)
-                {
-                    placed.append((item, .init(node: known.node, filter: known.filter)))
-                } else {
-                    free.append(item)
+            let reservations: [ClusterView.Reservation]
+            if var loads = reported {
+                for index in excluded { loads[index].up = false }
+                free = pending
+                reservations = RoutingRule.place(count: free.count, on: loads).map { .init(node: $0.index, filter: $0.filter) }
+            } else {
+                for item in pending {
+                    if let id = inputs[item].id, let known = self.recent.route(for: id),
+                        self.view.reserve(node: known.node, count: 1, excluding: excluded)
+                    {
+                        placed.append((item, .init(node: known.node, filter: known.filter)))
+                    } else {
+                        free.append(item)
+                    }
                 }
+                reservations = self.view.reserve(count: free.count, excluding: excluded)
             }
-            let reservations = self.view.reserve(count: free.count, excluding: excluded)
             placed += zip(free, reservations).map { ($0, $1) }
             if placed.isEmpty { break }
             if !firstRound { self.metrics.retried(count: placed.count) }
@@ -108,7 +124,7 @@ struct Dispatcher: Sendable {
             }
             let outcomes = await withTaskGroup(of: ShareOutcome.self) { group in
                 for (node, share) in shares {
-                    group.addTask { await self.send(share, to: node, sentences: sentences) }
+                    group.addTask { await self.send(share, to: node, sentences: sentences, counted: reported == nil) }
                 }
                 return await group.reduce(into: []) { $0.append($1) }
             }
@@ -143,8 +159,12 @@ struct Dispatcher: Sendable {
         var unsent: [Int] = []
     }
 
-    private func send(_ share: [(item: Int, filter: RoutingFilter)], to node: Int, sentences: [SentenceInput]) async -> ShareOutcome {
+    /// `counted`: the share's sentences were reserved in the view and must be settled there.
+    private func send(
+        _ share: [(item: Int, filter: RoutingFilter)], to node: Int, sentences: [SentenceInput], counted: Bool
+    ) async -> ShareOutcome {
         let endpoint = self.view.endpoints[node]
+        let weight = counted ? 1 : 0
         var outcome = ShareOutcome(node: node)
         var remaining = share[...]
         for chunk in Self.chunks(share.map { sentences[$0.item] }, maxBytes: self.nodeMaxBody) {
@@ -155,7 +175,7 @@ struct Dispatcher: Sendable {
             case .stored(let status, let reply):
                 if let documents = try? JSONWire.decode([SentenceDocument].self, from: reply), documents.count == items.count {
                     // A 201 means at least one was new; treat all as new and let the next poll correct a replay.
-                    self.view.completed(node: node, reserved: items.count, created: status == 201 ? items.count : 0)
+                    self.view.completed(node: node, reserved: items.count * weight, created: status == 201 ? items.count : 0)
                     outcome.created = outcome.created || status == 201
                     for ((item, filter), document) in zip(items, documents) {
                         outcome.stored.append((item, RouteReply(server: endpoint.name, filter: filter, data: document)))
@@ -167,14 +187,14 @@ struct Dispatcher: Sendable {
             case .refused(let status, _):
                 // Validated here exactly as the node validates: a refusal means the node is
                 // configured differently (e.g. a smaller --max-body). Try the others.
-                self.view.released(node: node, reserved: items.count + remaining.count)
+                self.view.released(node: node, reserved: (items.count + remaining.count) * weight)
                 self.logger.error("node refused a batch", metadata: ["server": "\(endpoint.name)", "status": "\(status)"])
                 outcome.unsent = Array((items + remaining).map(\.item))
                 return outcome
             case .failed(let reason):
                 failure = reason
             }
-            self.nodeFailed(node, reserved: items.count + remaining.count, reason: failure)
+            self.nodeFailed(node, reserved: (items.count + remaining.count) * weight, reason: failure)
             outcome.unsent = Array((items + remaining).map(\.item))
             return outcome
         }

@@ -36,16 +36,21 @@ final class NodePoller: Service, Sendable {
         }
     }
 
-    /// Asks every node at once and waits for all answers (or their timeouts).
-    func pollAll() async {
-        await withTaskGroup(of: Void.self) { group in
+    /// Asks every node at once and waits for all answers (or their timeouts);
+    /// returns each node's report, nil for those that did not answer.
+    @discardableResult
+    func pollAll() async -> [UsageReport?] {
+        await withTaskGroup(of: (Int, UsageReport?).self) { group in
             for index in self.view.endpoints.indices {
-                group.addTask { await self.poll(index) }
+                group.addTask { (index, await self.poll(index)) }
             }
+            var reports = [UsageReport?](repeating: nil, count: self.view.endpoints.count)
+            for await (index, report) in group { reports[index] = report }
+            return reports
         }
     }
 
-    private func poll(_ index: Int) async {
+    private func poll(_ index: Int) async -> UsageReport? {
         let endpoint = self.view.endpoints[index]
         let acknowledged = self.view.pollStarting(node: index)
         let start = ContinuousClock.now
@@ -55,12 +60,15 @@ final class NodePoller: Service, Sendable {
             if !wasUp {
                 self.logger.info("node is up", metadata: ["server": "\(endpoint.name)", "documents": "\(usage.database)"])
             }
+            self.metrics.polled(server: endpoint.name, duration: ContinuousClock.now - start)
+            return usage
         } catch {
             let reason = NodeClient.describe(error)
             if self.view.pollFailed(node: index, reason: reason) {
                 self.logger.warning("node is down", metadata: ["server": "\(endpoint.name)", "reason": "\(reason)"])
             }
+            self.metrics.polled(server: endpoint.name, duration: ContinuousClock.now - start)
+            return nil
         }
-        self.metrics.polled(server: endpoint.name, duration: ContinuousClock.now - start)
     }
 }

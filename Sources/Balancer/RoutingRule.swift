@@ -34,6 +34,20 @@ enum RoutingRule {
         return (winner, deciding < 0 ? .order : filter)
     }
 
+    /// Places `count` sentences one after another: each counts against its node
+    /// before the next is placed, so tied nodes take turns. Empty when no node is up.
+    static func place(count: Int, on nodes: [NodeLoad]) -> [(index: Int, filter: RoutingFilter)] {
+        var loads = nodes
+        var placements: [(index: Int, filter: RoutingFilter)] = []
+        placements.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let choice = self.choose(loads) else { return [] }
+            loads[choice.index].documents += 1
+            placements.append(choice)
+        }
+        return placements
+    }
+
     /// The step at which `winner` beats `other`, given that it does.
     static func decidingStep(_ winner: NodeLoad, _ other: NodeLoad) -> RoutingFilter {
         if winner.documents != other.documents { return .database }

@@ -131,6 +131,20 @@ import Testing
         #expect(view.statuses()[0].source == .soInfo)
     }
 
+    @Test func overlappingPollsThatResyncDownwardsDoNotCrash() {
+        let view = self.view()
+        let first = view.pollStarting(node: 0)
+        for _ in 0..<5 { _ = view.reserve(excluding: [1]) }
+        view.completed(node: 0, reserved: 5, created: 5)
+        let second = view.pollStarting(node: 0)
+        // The later poll answers first, with fewer documents than we counted (a delete).
+        view.pollSucceeded(node: 0, usage: .init(ram: 1, cpu: 1, database: 2, source: .procfs), acknowledgedAtStart: second)
+        #expect(view.statuses()[0].database == 2)
+        // The earlier one arrives now: its start (0) is below the new count (2).
+        view.pollSucceeded(node: 0, usage: .init(ram: 1, cpu: 1, database: 7, source: .procfs), acknowledgedAtStart: first + 5)
+        #expect(view.statuses()[0].database == 7)
+    }
+
     @Test func aNodeComesBackOnlyThroughAPoll() {
         let view = self.view()
         view.pollFailed(node: 1, reason: "timed out")
