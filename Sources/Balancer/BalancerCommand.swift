@@ -55,7 +55,7 @@ struct BalancerCommand: AsyncParsableCommand {
     @Option(help: "How many client-supplied ids to remember with their node, so a retry of the same id returns to it; 0 turns this off. (BALANCER_REMEMBER_IDS, default 100000)")
     var rememberIds: Int?
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical. (BALANCER_LOG_LEVEL, default info)")
+    @Option(help: "How much to log. (BALANCER_LOG_LEVEL, default info)")
     var logLevel: Logger.Level?
 
     func run() async throws {

@@ -49,7 +49,7 @@ struct NodeCommand: AsyncParsableCommand {
     )
     var groupCommit: Bool?
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical. (NODE_LOG_LEVEL, default info)")
+    @Option(help: "How much to log. (NODE_LOG_LEVEL, default info)")
     var logLevel: Logger.Level?
 
     func run() async throws {
