@@ -40,7 +40,11 @@ for entry in "node A:$NODE_A_PORT" "node B:$NODE_B_PORT" "balancer:$BALANCER_POR
 done
 
 echo "building release binaries (the first build takes a few minutes) ..."
-swift build -c release >/dev/null
+if ! swift build -c release >data/logs/build.log 2>&1; then
+    tail -40 data/logs/build.log >&2
+    echo "the build failed; the whole log is data/logs/build.log" >&2
+    exit 1
+fi
 BIN="$(swift build -c release --show-bin-path)"
 
 start() {
@@ -88,6 +92,10 @@ echo
 echo "dashboard:  http://$HOST:$BALANCER_PORT/"
 echo "send more:  $BIN/loader --balancer http://$HOST:$BALANCER_PORT --file YOUR.txt"
 echo "press Ctrl-C to stop"
-wait -n "${PIDS[@]}" || true
-echo "a process of the cluster exited on its own; see data/logs/" >&2
-exit 1
+# Ctrl-C reaches the servers too (same process group); they drain and exit 0.
+status=0
+wait -n "${PIDS[@]}" || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "a process of the cluster stopped with status $status; see data/logs/" >&2
+    exit 1
+fi

@@ -41,23 +41,18 @@ func buildApplication(
         logger: logger
     )
 
-    let router = Router(options: .autoGenerateHeadEndpoints)
-    router.add(middleware: JSONErrorMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.debug))
-    // Reads are open to any origin (a page elsewhere may chart /nodes); writes are
-    // not offered cross-origin: a browser's preflight for a JSON POST is refused.
-    router.add(middleware: CORSMiddleware(allowOrigin: .all, allowMethods: [.get, .head]))
-    BalancerController(
-        view: view,
-        dispatcher: dispatcher,
-        poller: poller,
-        client: client,
-        metrics: metrics,
-        maxBody: configuration.maxBody,
-        proxyTimeout: configuration.proxyTimeout
-    ).addRoutes(to: router)
-    DashboardRoutes().addRoutes(to: router)
-    router.add(middleware: MethodNotAllowedMiddleware(router: router))
+    let router = APIRouter.build { router in
+        BalancerController(
+            view: view,
+            dispatcher: dispatcher,
+            poller: poller,
+            client: client,
+            metrics: metrics,
+            maxBody: configuration.maxBody,
+            proxyTimeout: configuration.proxyTimeout
+        ).addRoutes(to: router)
+        DashboardRoutes().addRoutes(to: router)
+    }
 
     var app = Application(
         router: router,

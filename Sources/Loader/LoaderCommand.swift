@@ -176,13 +176,13 @@ enum LoaderMain {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
     }
 
-    static func loadRun(_ configuration: LoaderConfiguration, http: HTTPClient) -> LoadRun {
+    static func loadRun(_ configuration: LoaderConfiguration, http: HTTPClient, reading: ReadProgress? = nil) -> LoadRun {
         LoadRun(
             client: BalancerClient(http: http, base: configuration.balancer ?? "", timeout: configuration.timeout),
             concurrency: configuration.concurrency,
             batch: configuration.batch,
             retries: configuration.retries,
-            progress: configuration.showProgress ? ProgressBar() : nil
+            progress: configuration.showProgress ? ProgressBar(reading: reading) : nil
         )
     }
 
@@ -200,10 +200,11 @@ enum LoaderMain {
         }
         let http = self.makeClient(configuration)
         let runID = configuration.runID
-        let (summary, inputError) = await self.loadRun(configuration, http: http).run(runID: runID) { emit, fail in
+        let reading = ReadProgress(totalBytes: TextSource.totalBytes(opened))
+        let (summary, inputError) = await self.loadRun(configuration, http: http, reading: reading).run(runID: runID) { emit, fail in
             var picker = AuthorPicker(authors: configuration.authors, seed: configuration.seed)
             var position = 0
-            try await source.read(opened) { file, piece in
+            try await source.read(opened, progress: reading) { file, piece in
                 position += 1
                 switch piece {
                 case .sentence(let text):

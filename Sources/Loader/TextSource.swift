@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import Synchronization
 
 /// A text file to read, or standard input (`-`).
 struct InputFile: Sendable, Equatable {
@@ -22,6 +23,26 @@ enum InputError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// How far reading has got: bytes read, out of the total when every input is a
+/// regular file (standard input has no size).
+final class ReadProgress: Sendable {
+    let totalBytes: Int?
+    private let read = Atomic<Int>(0)
+
+    init(totalBytes: Int?) {
+        self.totalBytes = totalBytes
+    }
+
+    var fraction: Double? {
+        guard let total = self.totalBytes, total > 0 else { return nil }
+        return min(1, Double(self.read.load(ordering: .relaxed)) / Double(total))
+    }
+
+    func add(_ bytes: Int) {
+        self.read.add(bytes, ordering: .relaxed)
+    }
+}
+
 /// Reads files as streams of sentences: a chunk at a time, so memory stays flat
 /// whatever the file size, and the first sentences are out before the file is
 /// read to the end. Reads run on NIO's thread pool, off Swift's cooperative threads
@@ -30,6 +51,17 @@ struct TextSource: Sendable {
     let files: [InputFile]
     var chunkSize = 64 * 1024
     var maxSentenceBytes = 64 * 1024
+
+    /// The total size of the inputs, if all are regular files.
+    static func totalBytes(_ opened: [(InputFile, Int32)]) -> Int? {
+        var total = 0
+        for (_, descriptor) in opened {
+            var info = stat()
+            guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+            total += Int(info.st_size)
+        }
+        return total
+    }
 
     /// Opens every file before anything is read, so a wrong path fails before sending starts.
     func open() throws -> [(InputFile, Int32)] {
@@ -51,6 +83,7 @@ struct TextSource: Sendable {
     /// pauses reading (backpressure).
     func read(
         _ opened: [(InputFile, Int32)],
+        progress: ReadProgress? = nil,
         _ body: (InputFile, SentenceSplitter.Piece) async throws -> Void
     ) async throws {
         defer {
@@ -62,6 +95,7 @@ struct TextSource: Sendable {
             while true {
                 let chunk = try await self.readChunk(descriptor, file: file)
                 if chunk.isEmpty { break }
+                progress?.add(chunk.count)
                 let (text, invalid) = decoder.push(chunk)
                 for piece in splitter.push(text) { try await body(file, piece) }
                 if let invalid {

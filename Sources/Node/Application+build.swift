@@ -53,19 +53,15 @@ func buildApplication(
 }
 
 func buildRouter(store: DocumentStore, usage: UsageMonitor, configuration: NodeConfiguration) -> Router<BasicRequestContext> {
-    let router = Router(options: .autoGenerateHeadEndpoints)
-    router.add(middleware: JSONErrorMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.debug))
-    // The original's browser page read nodes directly; reads stay open to any origin.
-    router.add(middleware: CORSMiddleware(allowOrigin: .all, allowMethods: [.get, .head]))
-    SentenceController(
-        store: store,
-        usage: usage,
-        adminToken: AdminToken(configuration.adminToken),
-        maxBody: configuration.maxBody
-    ).addRoutes(to: router)
-    router.add(middleware: MethodNotAllowedMiddleware(router: router))
-    return router
+    APIRouter.build { router in
+        SentenceController(
+            store: store,
+            usage: usage,
+            adminToken: AdminToken(configuration.adminToken),
+            maxBody: configuration.maxBody,
+            name: configuration.name
+        ).addRoutes(to: router)
+    }
 }
 
 /// Closes the database once the server has stopped taking requests.

@@ -25,7 +25,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on. (NODE_PORT, default 5000)")
     var port: Int?
 
-    @Option(help: "Name shown in logs. (NODE_NAME, default node)")
+    @Option(help: "Name shown in logs and in /usage. (NODE_NAME, default node)")
     var name: String?
 
     @Option(help: "SQLite file; its folder is created. (NODE_DATABASE, default ./data/node.sqlite)")

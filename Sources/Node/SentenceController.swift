@@ -9,6 +9,7 @@ struct SentenceController<Context: RequestContext> {
     let usage: UsageMonitor
     let adminToken: AdminToken
     let maxBody: Int
+    let name: String
     /// Rows per read while streaming an unbounded listing; memory stays at one page.
     var streamPageSize = 1000
 
@@ -97,23 +98,18 @@ struct SentenceController<Context: RequestContext> {
     /// RAM and CPU percent and the exact document count.
     @Sendable func usageReport(_ request: Request, context: Context) async throws -> Response {
         let figures = self.usage.current
-        return JSONWire.response(UsageReport(ram: figures.ram, cpu: figures.cpu, database: self.store.count, source: figures.source))
+        return JSONWire.response(
+            UsageReport(ram: figures.ram, cpu: figures.cpu, database: self.store.count, source: figures.source, name: self.name)
+        )
     }
 }
 
 /// The query parameters of `GET /sentence`, validated.
-struct ListingQuery: Equatable {
+struct ListingQuery {
     var limit: Int?
     var after: String?
     var author: String?
     var descending = false
-
-    init(limit: Int? = nil, after: String? = nil, author: String? = nil, descending: Bool = false) {
-        self.limit = limit
-        self.after = after
-        self.author = author
-        self.descending = descending
-    }
 
     init(_ parameters: Parameters) throws {
         if let raw = parameters["limit"] {

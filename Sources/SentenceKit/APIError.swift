@@ -12,7 +12,6 @@ public enum APIError: Error, Equatable, Sendable {
     case unsupportedMediaType(String)
     case unavailable(String)
     case badGateway(String)
-    case internalError
 
     public var status: HTTPResponse.Status {
         switch self {
@@ -25,7 +24,6 @@ public enum APIError: Error, Equatable, Sendable {
         case .unsupportedMediaType: .unsupportedMediaType
         case .unavailable: .serviceUnavailable
         case .badGateway: .badGateway
-        case .internalError: .internalServerError
         }
     }
 
@@ -41,7 +39,6 @@ public enum APIError: Error, Equatable, Sendable {
         case .unsupportedMediaType(let type): "content type \(type) is not supported; send application/json"
         case .unavailable(let message): message
         case .badGateway(let message): message
-        case .internalError: "internal error"
         }
     }
 }

@@ -15,9 +15,6 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            if case .internalError = error {
-                context.logger.error("internal error", metadata: ["path": "\(request.uri.path)"])
-            }
             return Self.response(status: error.status, message: error.message, allowed: error.allowedMethods)
         } catch let error as NIOTooManyBytesError {
             return Self.response(status: .contentTooLarge, message: "request body larger than \(error.maxBytes.map(String.init) ?? "the limit") bytes")
@@ -25,8 +22,9 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             // Hummingbird's own errors (e.g. a malformed request line): keep the status, use our body shape.
             return Self.response(status: error.status, message: error.status.reasonPhrase.lowercased())
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            return Self.response(status: .internalServerError, message: APIError.internalError.message)
+            // Anything else is our fault (e.g. a disk error): log it, tell the client little.
+            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return Self.response(status: .internalServerError, message: "internal error")
         }
     }
 

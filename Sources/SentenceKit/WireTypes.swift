@@ -44,12 +44,15 @@ public struct UsageReport: Codable, Sendable, Equatable {
     public var cpu: Int
     public var database: Int
     public var source: UsageSource
+    /// The node's `--name` (absent from the original's reply, so optional).
+    public var name: String?
 
-    public init(ram: Int, cpu: Int, database: Int, source: UsageSource) {
+    public init(ram: Int, cpu: Int, database: Int, source: UsageSource, name: String? = nil) {
         self.ram = ram
         self.cpu = cpu
         self.database = database
         self.source = source
+        self.name = name
     }
 }
 

@@ -28,14 +28,7 @@ final class ClusterFixture: Sendable {
         nodeMaxBody: Int? = nil,
         _ body: (ClusterFixture) async throws -> Void
     ) async throws {
-        let cluster = try await Self.start(nodes: names, pollInterval: pollInterval, nodeMaxBody: nodeMaxBody)
-        do {
-            try await body(cluster)
-        } catch {
-            await cluster.stop()
-            throw error
-        }
-        await cluster.stop()
+        try await using(Self.start(nodes: names, pollInterval: pollInterval, nodeMaxBody: nodeMaxBody), stop: { await $0.stop() }, body)
     }
 
     static func start(nodes names: [String] = ["A", "B"], pollInterval: Duration = .milliseconds(500), nodeMaxBody: Int? = nil) async throws -> ClusterFixture {

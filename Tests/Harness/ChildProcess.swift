@@ -21,8 +21,9 @@ public final class ChildProcess: @unchecked Sendable {
         return URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
     }
 
+    /// `executable` is one of this package's programs, or an absolute path.
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
-        let url = Self.binaryFolder.appendingPathComponent(executable)
+        let url = executable.hasPrefix("/") ? URL(fileURLWithPath: executable) : Self.binaryFolder.appendingPathComponent(executable)
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             throw MissingExecutable(path: url.path)
         }

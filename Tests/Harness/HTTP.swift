@@ -66,3 +66,16 @@ public func makeTemporaryFolder(_ prefix: String = "sentence-tests") throws -> U
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// Runs `body` on a started resource and stops it afterwards, whether `body` threw or not.
+public func using<Resource>(
+    _ resource: Resource, stop: (Resource) async -> Void, _ body: (Resource) async throws -> Void
+) async throws {
+    do {
+        try await body(resource)
+    } catch {
+        await stop(resource)
+        throw error
+    }
+    await stop(resource)
+}

@@ -116,13 +116,6 @@ public final class ProcessCluster: @unchecked Sendable {
     public static func run(
         nodes: [String] = ["A", "B"], pollInterval: Double = 0.5, _ body: (ProcessCluster) async throws -> Void
     ) async throws {
-        let cluster = try await Self.start(nodes: nodes, pollInterval: pollInterval)
-        do {
-            try await body(cluster)
-        } catch {
-            await cluster.stop()
-            throw error
-        }
-        await cluster.stop()
+        try await using(Self.start(nodes: nodes, pollInterval: pollInterval), stop: { await $0.stop() }, body)
     }
 }

@@ -151,6 +151,7 @@ import Testing
             if let batch { arguments += ["--batch", String(batch)] }
             let result = try await ChildProcess.run("loader", arguments)
             #expect(result.status == 0, "stderr: \(result.error)")
+            #expect(!result.error.contains("\r"), "no progress bar when standard error is not a terminal")
             let summary = try JSONDecoder().decode(LoaderSummary.self, from: Data(result.output.utf8))
             #expect(summary.sent == 300 && summary.failed == 0)
             #expect(summary.servers == ["A": 150, "B": 150])
@@ -161,6 +162,22 @@ import Testing
                 let document = byID["t1-\(index + 1)"]
                 #expect(document?.sentence == input.sentence && document?.author == input.author, "sentence \(index + 1)")
             }
+        }
+    }
+
+    @Test func aTerminalGetsAProgressBar() async throws {
+        try await ProcessCluster.run { cluster in
+            let folder = try makeTemporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let path = try writeFile(numbered(2000), in: folder)
+            let loader = ChildProcess.binaryFolder.appendingPathComponent("loader").path
+            // script(1) runs the loader on a pseudo-terminal and copies what it draws.
+            let result = try await ChildProcess.run("/usr/bin/script", ["-qec", "\(loader) --balancer \(cluster.url) --file \(path) --concurrency 2", "/dev/null"])
+            #expect(result.status == 0)
+            let redraws = result.output.split(separator: "\r", omittingEmptySubsequences: false)
+            #expect(redraws.count > 3, "a bar redrawn in place")
+            #expect(redraws.contains { $0.contains("░") && $0.contains("%") && $0.contains("/s") })
+            #expect(result.output.contains("sent 2000, failed 0"))
         }
     }
 
