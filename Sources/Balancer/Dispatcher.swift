@@ -4,8 +4,9 @@ import NIOCore
 import SentenceKit
 
 /// Sends sentences to the nodes the rule picks, and retries elsewhere when a node
-/// fails. A retried sentence keeps its id, so a node that stored it before the
-/// failure answers with the original instead of storing it twice.
+/// fails. Every sentence carries an id (assigned here if the client gave none), and
+/// a client's retry of a known id goes back to the node that stored it, which
+/// answers with the original instead of storing a second copy.
 struct Dispatcher: Sendable {
     let view: ClusterView
     let client: NodeClient
