@@ -28,7 +28,7 @@ func buildApplication(
     let http = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: clientConfiguration)
     let client = NodeClient(http: http, pollTimeout: configuration.pollTimeout, forwardTimeout: configuration.forwardTimeout)
     let view = ClusterView(endpoints: configuration.nodes)
-    let metrics = BalancerMetrics()
+    let metrics = BalancerMetrics(servers: configuration.nodes.map(\.name))
     let poller = NodePoller(view: view, client: client, metrics: metrics, interval: configuration.pollInterval, logger: logger)
     let dispatcher = Dispatcher(
         view: view,

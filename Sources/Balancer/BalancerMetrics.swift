@@ -1,41 +1,64 @@
+import CoreMetrics
 import Metrics
 import Prometheus
 import SentenceKit
 
 /// The balancer's Prometheus metrics. Each application owns its registry (no global
-/// bootstrap), so several balancers can run in one process, as tests do.
+/// bootstrap), so several balancers can run in one process, as tests do. Every
+/// metric is created once, here, so recording one on a request is an increment.
 struct BalancerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
-    private var factory: PrometheusMetricsFactory { PrometheusMetricsFactory(registry: self.registry) }
+    private let routedCounters: [String: [RoutingFilter: CoreMetrics.Counter]]
+    private let forwardFailures: [String: CoreMetrics.Counter]
+    private let retries: CoreMetrics.Counter
+    private let unavailableSentences: CoreMetrics.Counter
+    private let nodeUp: [String: CoreMetrics.Gauge]
+    private let nodeDocuments: [String: CoreMetrics.Gauge]
+    private let pollDurations: [String: CoreMetrics.Timer]
+
+    init(servers: [String]) {
+        let factory = PrometheusMetricsFactory(registry: self.registry)
+        func perServer<Metric>(_ make: (String) -> Metric) -> [String: Metric] {
+            Dictionary(uniqueKeysWithValues: servers.map { ($0, make($0)) })
+        }
+        self.routedCounters = perServer { server in
+            Dictionary(uniqueKeysWithValues: RoutingFilter.allCases.map { filter in
+                (filter, CoreMetrics.Counter(label: "balancer_sentences_routed_total", dimensions: [("server", server), ("filter", filter.rawValue)], factory: factory))
+            })
+        }
+        self.forwardFailures = perServer { CoreMetrics.Counter(label: "balancer_forward_failures_total", dimensions: [("server", $0)], factory: factory) }
+        self.retries = CoreMetrics.Counter(label: "balancer_retries_total", factory: factory)
+        self.unavailableSentences = CoreMetrics.Counter(label: "balancer_unavailable_total", factory: factory)
+        self.nodeUp = perServer { CoreMetrics.Gauge(label: "balancer_node_up", dimensions: [("server", $0)], factory: factory) }
+        self.nodeDocuments = perServer { CoreMetrics.Gauge(label: "balancer_node_documents", dimensions: [("server", $0)], factory: factory) }
+        self.pollDurations = perServer { CoreMetrics.Timer(label: "balancer_poll_duration_seconds", dimensions: [("server", $0)], factory: factory) }
+    }
 
     func routed(server: String, filter: RoutingFilter, count: Int = 1) {
-        Counter(label: "balancer_sentences_routed_total", dimensions: [("server", server), ("filter", filter.rawValue)], factory: self.factory)
-            .increment(by: count)
+        self.routedCounters[server]?[filter]?.increment(by: count)
     }
 
     func forwardFailed(server: String) {
-        Counter(label: "balancer_forward_failures_total", dimensions: [("server", server)], factory: self.factory).increment()
+        self.forwardFailures[server]?.increment()
     }
 
     /// Sentences sent to another node after their first node failed.
     func retried(count: Int) {
-        Counter(label: "balancer_retries_total", factory: self.factory).increment(by: count)
+        self.retries.increment(by: count)
     }
 
     /// Sentences answered 503 because no node could take them.
     func unavailable(count: Int) {
-        Counter(label: "balancer_unavailable_total", factory: self.factory).increment(by: count)
+        self.unavailableSentences.increment(by: count)
     }
 
     func nodeState(server: String, up: Bool, documents: Int?) {
-        Gauge(label: "balancer_node_up", dimensions: [("server", server)], factory: self.factory).record(up ? 1 : 0)
-        if let documents {
-            Gauge(label: "balancer_node_documents", dimensions: [("server", server)], factory: self.factory).record(documents)
-        }
+        self.nodeUp[server]?.record(up ? 1 : 0)
+        if let documents { self.nodeDocuments[server]?.record(documents) }
     }
 
     func polled(server: String, duration: Duration) {
-        Timer(label: "balancer_poll_duration_seconds", dimensions: [("server", server)], factory: self.factory).record(duration: duration)
+        self.pollDurations[server]?.record(duration: duration)
     }
 
     func exposition() -> [UInt8] {

@@ -16,8 +16,6 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return Self.response(status: error.status, message: error.message, allowed: error.allowedMethods)
-        } catch let error as NIOTooManyBytesError {
-            return Self.response(status: .contentTooLarge, message: "request body larger than \(error.maxBytes.map(String.init) ?? "the limit") bytes")
         } catch let error as any HTTPResponseError {
             // Hummingbird's own errors (e.g. a malformed request line): keep the status, use our body shape.
             return Self.response(status: error.status, message: error.status.reasonPhrase.lowercased())

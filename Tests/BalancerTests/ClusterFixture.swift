@@ -123,11 +123,3 @@ final class ClusterFixture: Sendable {
         try? FileManager.default.removeItem(at: self.folder)
     }
 }
-
-func sentenceJSON(author: String = "User1", sentence: String, id: String? = nil) -> String {
-    String(buffer: JSONWire.encode(SentenceInput(author: author, sentence: sentence, id: id)))
-}
-
-func batchJSON(_ items: [SentenceInput]) -> String {
-    String(buffer: JSONWire.encode(items))
-}

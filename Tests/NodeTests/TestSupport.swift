@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Harness
 import Logging
 import Hummingbird
 import HummingbirdTesting
@@ -8,20 +9,13 @@ import Testing
 
 @testable import Node
 
-/// A fresh folder under the system temp directory, removed by the caller.
-func makeTemporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("node-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
 /// Node settings for a test: its own SQLite file, fixture procfs files, no real so_info.
 struct NodeFixture {
     let folder: URL
     var configuration: NodeConfiguration
 
     init() throws {
-        self.folder = try makeTemporaryDirectory()
+        self.folder = try makeTemporaryFolder("node-tests")
         self.configuration = NodeConfiguration()
         self.configuration.port = 0
         self.configuration.databasePath = self.folder.appendingPathComponent("db/node.sqlite").path
@@ -108,14 +102,6 @@ extension TestResponse {
     }
 }
 
-/// A sentence object as JSON text, with proper escaping.
-func sentenceJSON(author: String = "User1", sentence: String, id: String? = nil) -> String {
-    String(buffer: JSONWire.encode(SentenceInput(author: author, sentence: sentence, id: id)))
-}
-
-func batchJSON(_ items: [SentenceInput]) -> String {
-    String(buffer: JSONWire.encode(items))
-}
 
 /// Tests exercise failure paths on purpose; only errors are worth printing.
 let quietLogger: Logger = {
