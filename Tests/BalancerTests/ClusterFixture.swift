@@ -59,6 +59,7 @@ final class ClusterFixture: Sendable {
         self.pollInterval = pollInterval
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        configuration.connectionPool.retryConnectionEstablishment = false
         self.http = TestHTTP(client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration))
     }
 

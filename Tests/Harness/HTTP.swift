@@ -7,9 +7,18 @@ import NIOHTTP1
 public struct TestHTTP: Sendable {
     public let client: HTTPClient
 
-    public init(client: HTTPClient = .shared) {
+    public init(client: HTTPClient = TestHTTP.sharedClient) {
         self.client = client
     }
+
+    /// Like `HTTPClient.shared`, but a refused connection fails at once instead of
+    /// being retried until the connect timeout: tests stop servers on purpose.
+    public static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(2))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     public struct Reply: Sendable {
         public var status: Int

@@ -11,6 +11,10 @@ struct SQLiteError: Error, CustomStringConvertible {
 /// One SQLite connection. Not thread-safe by design: whoever owns it uses it from one thread.
 final class SQLiteConnection {
     private var handle: OpaquePointer?
+    /// Every statement prepared here, so `close` can finalize them first: SQLite
+    /// only really closes (and, in WAL mode, checkpoints and removes the WAL file)
+    /// once no statement is left.
+    private var statements: [SQLiteStatement] = []
 
     init(path: String) throws {
         var db: OpaquePointer?
@@ -30,7 +34,8 @@ final class SQLiteConnection {
     }
 
     func close() {
-        // close_v2 defers the close until every statement is finalized, so order does not matter.
+        for statement in self.statements { statement.finalize() }
+        self.statements = []
         sqlite3_close_v2(self.handle)
         self.handle = nil
     }
@@ -49,7 +54,9 @@ final class SQLiteConnection {
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v3(self.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard rc == SQLITE_OK, let statement else { throw self.error(rc) }
-        return SQLiteStatement(statement, connection: self)
+        let prepared = SQLiteStatement(statement, connection: self)
+        self.statements.append(prepared)
+        return prepared
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
@@ -62,7 +69,8 @@ final class SQLiteConnection {
 
 /// A prepared statement, reused across calls: bind, step, read columns, reset.
 final class SQLiteStatement {
-    private let handle: OpaquePointer
+    /// Nil once finalized by the connection's `close`.
+    private var handle: OpaquePointer?
     private unowned let connection: SQLiteConnection
 
     // SQLITE_TRANSIENT is a C macro Swift cannot import: SQLite copies the bound bytes.
@@ -74,7 +82,12 @@ final class SQLiteStatement {
     }
 
     deinit {
+        self.finalize()
+    }
+
+    fileprivate func finalize() {
         sqlite3_finalize(self.handle)
+        self.handle = nil
     }
 
     /// Binds parameters by position (1-based in SQL, in order here).
