@@ -2,18 +2,18 @@
 #
 #   make demo    build (release) and run two nodes and the balancer on 127.0.0.1,
 #                send the sample text, keep running until Ctrl-C
-#   make test    every test: swift test, the dashboard in a real browser, the
-#                kernel module in a real kernel (qemu), the deployment files
+#   make test    every test: swift test, the fault suite, the dashboard in a real
+#                browser, the kernel module in a real kernel (qemu), the deployment files
 #   make bench   the benchmark scripts (figures, not pass/fail)
 
 SHELL := /bin/bash
 
-.PHONY: demo test deps build swift-test browser-test kernel-test deploy-check bench clean
+.PHONY: demo test deps build swift-test fault-test browser-test kernel-test deploy-check bench clean
 
 demo: deps
 	@bash scripts/demo.sh
 
-test: deps swift-test browser-test kernel-test deploy-check
+test: deps swift-test fault-test browser-test kernel-test deploy-check
 	@echo "make test: every suite passed"
 
 # System packages the build needs (SwiftPM only names them).
@@ -24,7 +24,17 @@ build: deps
 	swift build --build-tests
 
 swift-test: build
-	swift test --skip-build
+	swift test --skip-build --skip FaultTests
+
+# Real processes under faults (Tests/FaultTests), alone and one at a time: their
+# timing should not compete with the other suites. The report of the run is
+# Tests/FaultTests/artifacts/faults.md (the README's Reliability table).
+FAULT_REPORT := Tests/FaultTests/artifacts/faults.md
+fault-test: build
+	@mkdir -p $(dir $(FAULT_REPORT))
+	@printf '| fault | what happened | sent | stored | lost | duplicated | seconds |\n|---|---|---|---|---|---|---|\n' > $(FAULT_REPORT)
+	swift test --skip-build --filter FaultTests --no-parallel
+	@cat $(FAULT_REPORT)
 
 browser-test: build
 	bash Tests/Browser/run.sh

@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -41,6 +42,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -139,6 +143,13 @@ let package = Package(
                 "Harness",
                 "SentenceKit",
             ],
+            swiftSettings: testSwiftSettings
+        ),
+        // Real processes under faults; run on their own by `make fault-test` (serialized,
+        // after the other suites), so their timing does not compete with them.
+        .testTarget(
+            name: "FaultTests",
+            dependencies: ["Harness", "SentenceKit", "CSQLite"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

@@ -19,6 +19,8 @@ func buildApplication(
     var clientConfiguration = HTTPClient.Configuration()
     clientConfiguration.timeout = .init(connect: .init(configuration.connectTimeout), read: .init(configuration.forwardTimeout))
     clientConfiguration.connectionPool = .init(
+        // Shorter than the nodes' own idle timeout (75 s), so the balancer is the side
+        // that closes an idle connection, never one it is about to send on.
         idleTimeout: .seconds(60),
         concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.connectionsPerNode
     )
@@ -56,6 +58,7 @@ func buildApplication(
 
     var app = Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "balancer"),
         onServerRunning: onServerRunning,
         logger: logger

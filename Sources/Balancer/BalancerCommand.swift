@@ -55,13 +55,17 @@ struct BalancerCommand: AsyncParsableCommand {
     @Option(help: "How many client-supplied ids to remember with their node, so a retry of the same id returns to it; 0 turns this off. (BALANCER_REMEMBER_IDS, default 100000)")
     var rememberIds: Int?
 
+    @Option(help: "Seconds before a client connection without a request is closed. (BALANCER_IDLE_TIMEOUT, default 75)")
+    var idleTimeout: Double?
+
     @Option(help: "How much to log. (BALANCER_LOG_LEVEL, default info)")
     var logLevel: Logger.Level?
 
     func run() async throws {
         let configuration = try self.resolve(EnvironmentSettings())
-        let app = buildApplication(configuration)
-        try await app.runService()
+        try await ServerMain.run("balancer", host: configuration.host, port: configuration.port) {
+            buildApplication(configuration)
+        }
     }
 
     func resolve(_ environment: EnvironmentSettings) throws -> BalancerConfiguration {
@@ -86,15 +90,13 @@ struct BalancerCommand: AsyncParsableCommand {
 
         func seconds(_ flag: Double?, _ variable: String, _ fallback: Duration, allowZero: Bool = false) throws -> Duration {
             guard let value = try flag ?? environment.value(variable, as: Double.self) else { return fallback }
-            guard value.isFinite, value > 0 || (allowZero && value == 0) else {
-                throw ValidationError("\(variable.lowercased()) must be a positive number of seconds, got \(value)")
-            }
-            return .milliseconds(Int64((value * 1000).rounded()))
+            return try EnvironmentSettings.duration(seconds: value, option: variable.lowercased(), allowZero: allowZero)
         }
         configuration.pollInterval = try seconds(self.pollInterval, "BALANCER_POLL_INTERVAL", configuration.pollInterval, allowZero: true)
         configuration.pollTimeout = try seconds(self.pollTimeout, "BALANCER_POLL_TIMEOUT", configuration.pollTimeout)
         configuration.connectTimeout = try seconds(self.connectTimeout, "BALANCER_CONNECT_TIMEOUT", configuration.connectTimeout)
         configuration.forwardTimeout = try seconds(self.forwardTimeout, "BALANCER_FORWARD_TIMEOUT", configuration.forwardTimeout)
+        configuration.idleTimeout = try seconds(self.idleTimeout, "BALANCER_IDLE_TIMEOUT", configuration.idleTimeout)
 
         guard (0...65535).contains(configuration.port) else {
             throw ValidationError("port must be 0–65535, got \(configuration.port)")

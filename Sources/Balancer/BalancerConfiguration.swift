@@ -11,6 +11,8 @@ struct BalancerConfiguration: Sendable {
     var pollTimeout: Duration = .seconds(1)
     var connectTimeout: Duration = .seconds(1)
     var forwardTimeout: Duration = .seconds(5)
+    /// Client connections with no request for this long are closed.
+    var idleTimeout: Duration = .seconds(75)
     var proxyTimeout: Duration = .seconds(600)
     var maxBody = JSONRequestBody.defaultLimit
     var nodeMaxBody = JSONRequestBody.defaultLimit

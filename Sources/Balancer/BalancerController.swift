@@ -80,7 +80,7 @@ struct BalancerController<Context: RequestContext> {
     /// Prometheus text exposition.
     @Sendable func prometheus(_ request: Request, context: Context) async throws -> Response {
         for status in self.view.statuses() {
-            self.metrics.nodeState(server: status.name, up: status.up, documents: status.database)
+            self.metrics.nodeState(status)
         }
         return Response(
             status: .ok,

@@ -14,6 +14,10 @@ struct BalancerMetrics: Sendable {
     private let unavailableSentences: CoreMetrics.Counter
     private let nodeUp: [String: CoreMetrics.Gauge]
     private let nodeDocuments: [String: CoreMetrics.Gauge]
+    private let nodeWritable: [String: CoreMetrics.Gauge]
+    private let nodeInDoubt: [String: CoreMetrics.Gauge]
+    private let inDoubtSentences: [String: CoreMetrics.Counter]
+    private let duplicatesRemoved: [String: CoreMetrics.Counter]
     private let pollDurations: [String: CoreMetrics.Timer]
 
     init(servers: [String]) {
@@ -31,6 +35,14 @@ struct BalancerMetrics: Sendable {
         self.unavailableSentences = CoreMetrics.Counter(label: "balancer_unavailable_total", factory: factory)
         self.nodeUp = perServer { CoreMetrics.Gauge(label: "balancer_node_up", dimensions: [("server", $0)], factory: factory) }
         self.nodeDocuments = perServer { CoreMetrics.Gauge(label: "balancer_node_documents", dimensions: [("server", $0)], factory: factory) }
+        self.nodeWritable = perServer { CoreMetrics.Gauge(label: "balancer_node_writable", dimensions: [("server", $0)], factory: factory) }
+        self.nodeInDoubt = perServer { CoreMetrics.Gauge(label: "balancer_node_in_doubt", dimensions: [("server", $0)], factory: factory) }
+        self.inDoubtSentences = perServer {
+            CoreMetrics.Counter(label: "balancer_in_doubt_sentences_total", dimensions: [("server", $0)], factory: factory)
+        }
+        self.duplicatesRemoved = perServer {
+            CoreMetrics.Counter(label: "balancer_duplicates_removed_total", dimensions: [("server", $0)], factory: factory)
+        }
         self.pollDurations = perServer { CoreMetrics.Timer(label: "balancer_poll_duration_seconds", dimensions: [("server", $0)], factory: factory) }
     }
 
@@ -52,9 +64,21 @@ struct BalancerMetrics: Sendable {
         self.unavailableSentences.increment(by: count)
     }
 
-    func nodeState(server: String, up: Bool, documents: Int?) {
-        self.nodeUp[server]?.record(up ? 1 : 0)
-        if let documents { self.nodeDocuments[server]?.record(documents) }
+    /// Sentences of a forward whose outcome was unknown (timeout, reset).
+    func inDoubt(server: String, count: Int) {
+        self.inDoubtSentences[server]?.increment(by: count)
+    }
+
+    /// Second copies a node deleted when its in-doubt forwards were withdrawn.
+    func duplicatesRemoved(server: String, count: Int) {
+        self.duplicatesRemoved[server]?.increment(by: count)
+    }
+
+    func nodeState(_ status: NodeStatus) {
+        self.nodeUp[status.name]?.record(status.up ? 1 : 0)
+        self.nodeWritable[status.name]?.record(status.writable ? 1 : 0)
+        self.nodeInDoubt[status.name]?.record(status.inDoubt)
+        if let documents = status.database { self.nodeDocuments[status.name]?.record(documents) }
     }
 
     func polled(server: String, duration: Duration) {

@@ -18,10 +18,16 @@ struct NodeEndpoint: Sendable, Equatable {
 /// balancer has in flight (someone else wrote or deleted).
 final class ClusterView: Sendable {
     let endpoints: [NodeEndpoint]
+    /// Forwards to each node whose outcome is not known yet.
+    let inDoubt: InDoubtWrites
     private let state: Mutex<[NodeState]>
 
     struct NodeState {
         var up = false
+        /// False while the node reports it cannot store (full disk, read-only database):
+        /// it stays up for reads and takes no sentences.
+        var writable = true
+        var writeError: String?
         /// Documents the node holds as far as we know: last resync plus our inserts since.
         var acknowledged = 0
         /// Sentences routed to the node whose insert has not answered yet.
@@ -33,7 +39,7 @@ final class ClusterView: Sendable {
         var lastError: String? = "not polled yet"
 
         var load: NodeLoad {
-            NodeLoad(documents: self.acknowledged + self.inFlight, ram: self.ram, cpu: self.cpu, up: self.up)
+            NodeLoad(documents: self.acknowledged + self.inFlight, ram: self.ram, cpu: self.cpu, up: self.up && self.writable)
         }
     }
 
@@ -45,6 +51,7 @@ final class ClusterView: Sendable {
 
     init(endpoints: [NodeEndpoint]) {
         self.endpoints = endpoints
+        self.inDoubt = InDoubtWrites(nodes: endpoints.count)
         self.state = Mutex(Array(repeating: NodeState(), count: endpoints.count))
     }
 
@@ -74,14 +81,14 @@ final class ClusterView: Sendable {
         let known = self.state.withLock { $0 }
         return zip(known, reports).map { state, report in
             guard let report else { return NodeLoad(documents: state.acknowledged, ram: state.ram, cpu: state.cpu, up: false) }
-            return NodeLoad(documents: report.database, ram: report.ram, cpu: report.cpu, up: true)
+            return NodeLoad(documents: report.database, ram: report.ram, cpu: report.cpu, up: report.writable ?? true)
         }
     }
 
-    /// Counts `count` sentences against a given node, if it is up and not excluded.
+    /// Counts `count` sentences against a given node, if it takes writes and is not excluded.
     func reserve(node: Int, count: Int, excluding excluded: Set<Int> = []) -> Bool {
         self.state.withLock { nodes in
-            guard nodes[node].up, !excluded.contains(node) else { return false }
+            guard nodes[node].load.up, !excluded.contains(node) else { return false }
             nodes[node].inFlight += count
             return true
         }
@@ -119,12 +126,17 @@ final class ClusterView: Sendable {
         self.state.withLock { $0[node].acknowledged }
     }
 
-    /// Returns whether the node was up before.
+    /// What a poll changed, for the log.
+    struct PollChange: Equatable {
+        var cameUp: Bool
+        var writableChanged: Bool
+    }
+
     @discardableResult
-    func pollSucceeded(node: Int, usage: UsageReport, acknowledgedAtStart: Int) -> Bool {
+    func pollSucceeded(node: Int, usage: UsageReport, acknowledgedAtStart: Int) -> PollChange {
         self.state.withLock { nodes in
             var state = nodes[node]
-            let wasUp = state.up
+            let change = PollChange(cameUp: !state.up, writableChanged: state.writable != (usage.writable ?? true))
             // The node counted somewhere between sending and answering: anything from
             // what we knew then to everything we have acknowledged or sent since.
             // (Another poll may have resynced the count meanwhile, even downwards.)
@@ -138,8 +150,10 @@ final class ClusterView: Sendable {
             state.source = usage.source
             state.lastPoll = DocumentDate.now()
             state.lastError = nil
+            state.writable = usage.writable ?? true
+            state.writeError = usage.writeError
             nodes[node] = state
-            return wasUp
+            return change
         }
     }
 
@@ -164,7 +178,9 @@ final class ClusterView: Sendable {
     }
 
     func statuses() -> [NodeStatus] {
-        zip(self.endpoints, self.snapshot()).map { endpoint, state in
+        let inDoubt = self.inDoubt.counts()
+        return zip(self.endpoints.indices, self.snapshot()).map { index, state in
+            let endpoint = self.endpoints[index]
             let polled = state.lastPoll != nil
             return NodeStatus(
                 name: endpoint.name,
@@ -175,7 +191,10 @@ final class ClusterView: Sendable {
                 database: polled ? state.load.documents : nil,
                 source: state.source,
                 lastPoll: state.lastPoll,
-                lastError: state.lastError
+                lastError: state.lastError,
+                writable: state.writable,
+                writeError: state.writeError,
+                inDoubt: inDoubt[index]
             )
         }
     }

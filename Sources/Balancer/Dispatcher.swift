@@ -6,7 +6,9 @@ import SentenceKit
 /// Sends sentences to the nodes the rule picks, and retries elsewhere when a node
 /// fails. Every sentence carries an id (assigned here if the client gave none), and
 /// a client's retry of a known id goes back to the node that stored it, which
-/// answers with the original instead of storing a second copy.
+/// answers with the original instead of storing a second copy. Every forward carries
+/// a fresh attempt token; one whose outcome is unknown is noted in `inDoubt`, so a
+/// copy the node stored after all is removed when it answers again.
 struct Dispatcher: Sendable {
     let view: ClusterView
     let client: NodeClient
@@ -44,10 +46,15 @@ struct Dispatcher: Sendable {
         while let reservation = self.place(clientID: input.id, excluding: tried, reported: reported) {
             let node = self.view.endpoints[reservation.node]
             if !tried.isEmpty { self.metrics.retried(count: 1) }
-            switch await self.client.post(node, path: "/sentence", body: body) {
+            let attempt = DocumentID.random()
+            switch await self.client.post(node, path: "/sentence", body: body, attempt: attempt) {
             case .stored(let status, let reply):
                 guard let document = try? JSONWire.decode(SentenceDocument.self, from: reply) else {
-                    self.nodeFailed(reservation.node, reserved: counted, reason: "unreadable reply to POST /sentence")
+                    // A 2xx that cannot be read may still mean the node stored it.
+                    self.forwardFailed(
+                        reservation.node, reserved: counted, reason: "unreadable reply to POST /sentence",
+                        attempt: attempt, ids: [sentence.id!], outcomeUnknown: true
+                    )
                     tried.insert(reservation.node)
                     continue
                 }
@@ -60,8 +67,11 @@ struct Dispatcher: Sendable {
             case .refused(let status, let reply):
                 self.view.released(node: reservation.node, reserved: counted)
                 return .refused(status: status, body: reply)
-            case .failed(let reason):
-                self.nodeFailed(reservation.node, reserved: counted, reason: reason)
+            case .failed(let reason, let outcomeUnknown):
+                self.forwardFailed(
+                    reservation.node, reserved: counted, reason: reason,
+                    attempt: attempt, ids: [sentence.id!], outcomeUnknown: outcomeUnknown
+                )
                 tried.insert(reservation.node)
             }
         }
@@ -172,7 +182,9 @@ struct Dispatcher: Sendable {
             let items = remaining.prefix(chunk.count)
             remaining = remaining.dropFirst(chunk.count)
             let failure: String
-            switch await self.client.post(endpoint, path: "/sentences", body: chunk.body) {
+            let unknown: Bool
+            let attempt = DocumentID.random()
+            switch await self.client.post(endpoint, path: "/sentences", body: chunk.body, attempt: attempt) {
             case .stored(let status, let reply):
                 if let documents = try? JSONWire.decode([SentenceDocument].self, from: reply), documents.count == items.count {
                     // A 201 means at least one was new; treat all as new and let the next poll correct a replay.
@@ -185,6 +197,7 @@ struct Dispatcher: Sendable {
                     continue
                 }
                 failure = "unreadable reply to POST /sentences"
+                unknown = true
             case .refused(let status, _):
                 // Validated here exactly as the node validates: a refusal means the node is
                 // configured differently (e.g. a smaller --max-body). Try the others.
@@ -192,19 +205,29 @@ struct Dispatcher: Sendable {
                 self.logger.error("node refused a batch", metadata: ["server": "\(endpoint.name)", "status": "\(status)"])
                 outcome.unsent = Array((items + remaining).map(\.item))
                 return outcome
-            case .failed(let reason):
+            case .failed(let reason, let outcomeUnknown):
                 failure = reason
+                unknown = outcomeUnknown
             }
-            self.nodeFailed(node, reserved: (items.count + remaining.count) * weight, reason: failure)
+            self.forwardFailed(
+                node, reserved: (items.count + remaining.count) * weight, reason: failure,
+                attempt: attempt, ids: items.map { sentences[$0.item].id! }, outcomeUnknown: unknown
+            )
             outcome.unsent = Array((items + remaining).map(\.item))
             return outcome
         }
         return outcome
     }
 
-    private func nodeFailed(_ node: Int, reserved: Int, reason: String) {
+    /// The forward did not store, or may have: the node goes down, and an unknown
+    /// outcome is remembered so a copy it did store can be removed later.
+    private func forwardFailed(_ node: Int, reserved: Int, reason: String, attempt: String, ids: [String], outcomeUnknown: Bool) {
         let endpoint = self.view.endpoints[node]
         self.metrics.forwardFailed(server: endpoint.name)
+        if outcomeUnknown {
+            self.view.inDoubt.record(node: node, attempt: attempt, ids: ids)
+            self.metrics.inDoubt(server: endpoint.name, count: ids.count)
+        }
         if self.view.failed(node: node, reserved: reserved, reason: reason) {
             self.logger.warning("node is down", metadata: ["server": "\(endpoint.name)", "reason": "\(reason)"])
         }

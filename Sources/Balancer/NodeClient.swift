@@ -3,6 +3,7 @@ import ClientSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import SentenceKit
 
 /// How a forwarded write ended.
@@ -12,7 +13,10 @@ enum ForwardOutcome: Sendable {
     /// 4xx: the node refused the request itself; it is healthy.
     case refused(status: Int, body: ByteBuffer)
     /// Connection refused or reset, timeout, or 5xx: the node is treated as down.
-    case failed(reason: String)
+    /// `outcomeUnknown` when the node may have stored the sentences all the same: the
+    /// request may have reached it, and no reply said otherwise (a timeout, a reset,
+    /// a gateway's 502/504). A refused connection or our node's own 5xx is a clear no.
+    case failed(reason: String, outcomeUnknown: Bool)
 }
 
 /// Talks to storage nodes over the one shared, pooled HTTP client.
@@ -38,11 +42,13 @@ struct NodeClient: Sendable {
         }
     }
 
-    /// POSTs a JSON body to `path` on the node; never throws, the outcome says what happened.
-    func post(_ node: NodeEndpoint, path: String, body: ByteBuffer) async -> ForwardOutcome {
+    /// POSTs a JSON body to `path` on the node, marked with the forward's `attempt`
+    /// token; never throws, the outcome says what happened.
+    func post(_ node: NodeEndpoint, path: String, body: ByteBuffer, attempt: String) async -> ForwardOutcome {
         var request = HTTPClientRequest(url: node.url + path)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: WriteAttempt.headerName, value: attempt)
         request.body = .bytes(body)
         do {
             let response = try await self.http.execute(request, timeout: .init(self.forwardTimeout))
@@ -50,10 +56,38 @@ struct NodeClient: Sendable {
             switch response.status.code {
             case 200..<300: return .stored(status: Int(response.status.code), body: reply)
             case 400..<500: return .refused(status: Int(response.status.code), body: reply)
-            default: return .failed(reason: "POST \(path) answered \(response.status.code)")
+            case 502, 504:
+                return .failed(reason: "POST \(path) answered \(response.status.code)", outcomeUnknown: true)
+            default:
+                let message = (try? JSONWire.decode(ErrorReply.self, from: reply).error).map { ": \($0)" } ?? ""
+                return .failed(reason: "POST \(path) answered \(response.status.code)\(message)", outcomeUnknown: false)
             }
         } catch {
-            return .failed(reason: Self.describe(error))
+            return .failed(reason: Self.describe(error), outcomeUnknown: !Self.certainlyNotSent(error))
+        }
+    }
+
+    /// Withdraws a forward attempt on the node; returns how many documents it deleted.
+    func revoke(_ node: NodeEndpoint, _ revocation: Revocation) async throws -> Int {
+        var request = HTTPClientRequest(url: node.url + "/revocations")
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(JSONWire.encode(revocation))
+        let response = try await self.http.execute(request, timeout: .init(self.forwardTimeout))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        guard response.status == .ok, let reply = try? JSONWire.decode(DeleteReply.self, from: body) else {
+            throw NodeRequestError("POST /revocations answered \(response.status.code)")
+        }
+        return reply.deleted
+    }
+
+    /// Errors that prove the request never reached the node: no connection was made.
+    static func certainlyNotSent(_ error: any Error) -> Bool {
+        switch error {
+        case let error as HTTPClientError: error == .connectTimeout
+        case let error as IOError: error.errnoCode == ECONNREFUSED
+        case is NIOConnectionError: true
+        default: false
         }
     }
 

@@ -24,14 +24,8 @@ final class NodePoller: Service, Sendable {
             try? await gracefulShutdown()
             return
         }
-        while !Task.isShuttingDownGracefully {
-            // A little jitter so several balancers do not poll in lockstep.
-            let delay = self.interval * Double.random(in: 0.9...1.1)
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
-            } catch {
-                return
-            }
+        // A little jitter so several balancers do not poll in lockstep.
+        while await waitForNextRound(self.interval * Double.random(in: 0.9...1.1)) {
             await self.pollAll()
         }
     }
@@ -56,11 +50,19 @@ final class NodePoller: Service, Sendable {
         let start = ContinuousClock.now
         do {
             let usage = try await self.client.usage(endpoint)
-            let wasUp = self.view.pollSucceeded(node: index, usage: usage, acknowledgedAtStart: acknowledged)
-            if !wasUp {
+            let change = self.view.pollSucceeded(node: index, usage: usage, acknowledgedAtStart: acknowledged)
+            if change.cameUp {
                 self.logger.info("node is up", metadata: ["server": "\(endpoint.name)", "documents": "\(usage.database)"])
             }
+            if change.writableChanged {
+                if let problem = usage.writeError {
+                    self.logger.warning("node cannot store; routing around it", metadata: ["server": "\(endpoint.name)", "reason": "\(problem)"])
+                } else {
+                    self.logger.info("node stores again", metadata: ["server": "\(endpoint.name)"])
+                }
+            }
             self.metrics.polled(server: endpoint.name, duration: ContinuousClock.now - start)
+            await self.settleInDoubtWrites(on: index)
             return usage
         } catch {
             let reason = NodeClient.describe(error)
@@ -70,5 +72,33 @@ final class NodePoller: Service, Sendable {
             self.metrics.polled(server: endpoint.name, duration: ContinuousClock.now - start)
             return nil
         }
+    }
+
+    /// The node answers again: withdraw every forward to it whose outcome was never
+    /// known, so a copy it stored after all (and that was stored elsewhere since, or
+    /// answered 503) is deleted, and a late copy still on its way is refused.
+    private func settleInDoubtWrites(on index: Int) async {
+        let endpoint = self.view.endpoints[index]
+        let entries = self.view.inDoubt.claim(node: index)
+        guard !entries.isEmpty else { return }
+        var removed = 0
+        for entry in entries {
+            do {
+                removed += try await self.client.revoke(endpoint, Revocation(attempt: entry.attempt, ids: entry.ids))
+                self.view.inDoubt.settled(node: index, entry)
+            } catch {
+                self.logger.warning(
+                    "could not settle in-doubt forwards yet",
+                    metadata: ["server": "\(endpoint.name)", "reason": "\(NodeClient.describe(error))"]
+                )
+                break
+            }
+        }
+        self.view.inDoubt.release(node: index)
+        self.metrics.duplicatesRemoved(server: endpoint.name, count: removed)
+        self.logger.notice(
+            "settled forwards whose outcome was unknown",
+            metadata: ["server": "\(endpoint.name)", "attempts": "\(entries.count)", "secondCopiesRemoved": "\(removed)"]
+        )
     }
 }

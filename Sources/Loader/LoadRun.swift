@@ -6,16 +6,14 @@ import Synchronization
 
 /// Sends a stream of sentences to the balancer: `concurrency` requests in flight,
 /// each sentence (or batch) retried with exponential backoff and jitter on
-/// connection errors, timeouts and 503, and the whole run stopped early when the
-/// balancer cannot be reached at all.
+/// connection errors, timeouts and 503 (see `RetryPolicy`), and the whole run
+/// stopped early when the balancer cannot be reached at all.
 struct LoadRun: Sendable {
     let client: BalancerClient
     let concurrency: Int
     let batch: Int?
-    let retries: Int
+    let retry: RetryPolicy
     let progress: ProgressBar?
-    /// Base of the exponential backoff (doubles per attempt, capped at 32×).
-    var backoffBase: Duration = .milliseconds(100)
 
     /// Feeds the run: call `emit` for each sentence in order (it may suspend while
     /// the senders catch up, and throws once the run has stopped early) and `fail`
@@ -122,16 +120,19 @@ struct LoadRun: Sendable {
             case .partial(let results):
                 self.finish(results.compactMap { $0.map { .success($0) } }, tally: tally)
                 remaining = zip(remaining, results).filter { $0.1 == nil }.map(\.0)
-                if attempt >= self.retries {
-                    self.finish(remaining.map { .failure(self.failure($0, "HTTP 503: no storage node available")) }, tally: tally)
+                if ContinuousClock.now - firstTry >= self.retry.budget {
+                    let reason = "HTTP 503: no storage node available \(Self.gaveUp(after: attempt, since: firstTry))"
+                    self.finish(remaining.map { .failure(self.failure($0, reason)) }, tally: tally)
                     return
                 }
             case .rejected(let reason):
                 self.finish(remaining.map { .failure(self.failure($0, reason)) }, tally: tally)
                 return
             case .retry(let reason, let unreachable):
-                if attempt >= self.retries || tally.stopped.withLock({ $0 }) != nil {
-                    self.finish(remaining.map { .failure(self.failure($0, "\(reason) after \(attempt + 1) attempts")) }, tally: tally)
+                let reached = tally.lastReply.withLock { $0 != nil }
+                if ContinuousClock.now - firstTry >= self.retry.limit(balancerReached: reached) || tally.stopped.withLock({ $0 }) != nil {
+                    let reason = "\(reason) \(Self.gaveUp(after: attempt, since: firstTry))"
+                    self.finish(remaining.map { .failure(self.failure($0, reason)) }, tally: tally)
                     // Nothing answered during this whole retry window: the balancer is gone.
                     let heardSince = tally.lastReply.withLock { $0.map { $0 > firstTry } ?? false }
                     if unreachable && !heardSince {
@@ -140,16 +141,13 @@ struct LoadRun: Sendable {
                     return
                 }
             }
-            try? await Task.sleep(for: self.backoff(attempt))
+            try? await Task.sleep(for: self.retry.backoff(attempt))
             attempt += 1
         }
     }
 
-    /// Exponential backoff with jitter: half fixed, half random, so retries from
-    /// many senders spread out instead of arriving together.
-    func backoff(_ attempt: Int) -> Duration {
-        let ceiling = self.backoffBase * (1 << min(attempt, 5))
-        return ceiling / 2 + ceiling / 2 * Double.random(in: 0...1)
+    private static func gaveUp(after attempt: Int, since firstTry: ContinuousClock.Instant) -> String {
+        "(gave up after \(attempt + 1) attempts in \(ProgressBar.seconds(ContinuousClock.now - firstTry).formatted(.number.precision(.fractionLength(1)))) s)"
     }
 
     private func failure(_ item: Outgoing, _ reason: String) -> Summary.Failure {

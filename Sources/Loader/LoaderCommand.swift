@@ -132,8 +132,8 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Send arrays of N sentences to POST /sentences instead of one per request. (LOADER_BATCH)")
     var batch: Int?
 
-    @Option(help: "Retries for connection errors, timeouts and 503, with exponential backoff. (LOADER_RETRIES, default 5)")
-    var retries: Int?
+    @Option(help: "Seconds to keep retrying a sentence after connection errors, timeouts and 502/503/504, with exponential backoff up to 5 s; a balancer never reached is given up after 3 s. (LOADER_RETRY_FOR, default 60)")
+    var retryFor: Double?
 
     @Option(help: "Seconds one request may take. (LOADER_TIMEOUT, default 10)")
     var timeout: Double?
@@ -152,16 +152,16 @@ struct CommonOptions: ParsableArguments {
         configuration.seed = try self.seed ?? environment.value("LOADER_SEED")
         configuration.concurrency = try self.concurrency ?? environment.value("LOADER_CONCURRENCY") ?? configuration.concurrency
         configuration.batch = try self.batch ?? environment.value("LOADER_BATCH")
-        configuration.retries = try self.retries ?? environment.value("LOADER_RETRIES") ?? configuration.retries
+        if let seconds = try self.retryFor ?? environment.value("LOADER_RETRY_FOR", as: Double.self) {
+            configuration.retry.budget = try EnvironmentSettings.duration(seconds: seconds, option: "--retry-for", allowZero: true)
+        }
         if let seconds = try self.timeout ?? environment.value("LOADER_TIMEOUT", as: Double.self) {
-            guard seconds > 0, seconds.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
-            configuration.timeout = .milliseconds(Int64((seconds * 1000).rounded()))
+            configuration.timeout = try EnvironmentSettings.duration(seconds: seconds, option: "--timeout")
         }
         guard (1...1024).contains(configuration.concurrency) else { throw ValidationError("--concurrency must be 1–1024") }
         if let batch = configuration.batch, !(1...SentenceLimits.batchItems).contains(batch) {
             throw ValidationError("--batch must be 1–\(SentenceLimits.batchItems)")
         }
-        guard (0...20).contains(configuration.retries) else { throw ValidationError("--retries must be 0–20") }
     }
 }
 
@@ -181,7 +181,7 @@ enum LoaderMain {
             client: BalancerClient(http: http, base: configuration.balancer ?? "", timeout: configuration.timeout),
             concurrency: configuration.concurrency,
             batch: configuration.batch,
-            retries: configuration.retries,
+            retry: configuration.retry,
             progress: configuration.showProgress ? ProgressBar(reading: reading) : nil
         )
     }

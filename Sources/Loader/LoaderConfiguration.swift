@@ -11,7 +11,7 @@ struct LoaderConfiguration: Sendable {
     var concurrency = 8
     /// Sentences per request to POST /sentences; nil sends each alone to POST /sentence.
     var batch: Int?
-    var retries = 5
+    var retry = RetryPolicy()
     var timeout: Duration = .seconds(10)
     var json = false
     var runID = LoaderConfiguration.newRunID()

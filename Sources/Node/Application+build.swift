@@ -15,6 +15,12 @@ struct NodeConfiguration: Sendable {
     var adminToken: String?
     var maxBody = JSONRequestBody.defaultLimit
     var groupCommit = true
+    /// Check every page of the database at start-up (SQLite's quick_check).
+    var checkOnStart = true
+    /// Connections with no request for this long are closed (also a request head that
+    /// trickles in for this long). Longer than the balancer's pool keeps idle
+    /// connections, so the balancer is the side that closes them.
+    var idleTimeout: Duration = .seconds(75)
     var usageInterval: Duration = .seconds(1)
     var logLevel: Logger.Level = .info
 }
@@ -29,7 +35,9 @@ func buildApplication(
     logger.logLevel = configuration.logLevel
     logger[metadataKey: "node"] = "\(configuration.name)"
 
-    let store = try DocumentStore(path: configuration.databasePath, groupCommit: configuration.groupCommit, logger: logger)
+    let store = try DocumentStore(
+        path: configuration.databasePath, groupCommit: configuration.groupCommit, checkPages: configuration.checkOnStart, logger: logger
+    )
     logger.info(
         "database open",
         metadata: ["path": "\(configuration.databasePath)", "documents": "\(store.count)", "groupCommit": "\(configuration.groupCommit)"]
@@ -43,12 +51,13 @@ func buildApplication(
     let router = buildRouter(store: store, usage: usage, configuration: configuration)
     var app = Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "node-\(configuration.name)"),
         onServerRunning: onServerRunning,
         logger: logger
     )
     // Services stop in reverse order: the server drains first, then sampling, then the database.
-    app.addServices(DatabaseService(store: store), usage)
+    app.addServices(DatabaseService(store: store, probeInterval: configuration.usageInterval), usage)
     return app
 }
 
@@ -64,12 +73,17 @@ func buildRouter(store: DocumentStore, usage: UsageMonitor, configuration: NodeC
     }
 }
 
-/// Closes the database once the server has stopped taking requests.
+/// While the node runs, retries writes after a storage failure (see
+/// `DocumentStore.probeWrites`); once the server has stopped taking requests, or on
+/// cancellation, closes the database.
 struct DatabaseService: Service {
     let store: DocumentStore
+    let probeInterval: Duration
 
     func run() async throws {
-        try? await gracefulShutdown()
+        while await waitForNextRound(self.probeInterval) {
+            await self.store.probeWrites()
+        }
         await self.store.close()
     }
 }

@@ -18,15 +18,17 @@ struct SentenceController<Context: RequestContext> {
         router.post("/sentences", use: self.createMany)
         router.get("/sentence", use: self.list)
         router.delete("/sentence", use: self.deleteAll)
+        router.post("/revocations", use: self.revoke)
         router.get("/usage", use: self.usageReport)
-        router.get("/health") { _, _ in JSONWire.response(HealthReply()) }
+        router.get("/health", use: self.health)
+        router.get("/restore", use: self.restore)
     }
 
     /// Stores one sentence: 201 with the document, 200 when its id was stored before.
     @Sendable func createOne(_ request: Request, context: Context) async throws -> Response {
         let body = try await JSONRequestBody.collect(request, limit: self.maxBody)
         let input = try SentenceValidation.decodeSentence(from: body)
-        let stored = try await self.store.insert([input])[0]
+        let stored = try await self.store.insert([input], attempt: try Self.attempt(of: request))[0]
         return JSONWire.response(raw: ByteBuffer(string: stored.json), status: stored.created ? .created : .ok)
     }
 
@@ -34,7 +36,7 @@ struct SentenceController<Context: RequestContext> {
     @Sendable func createMany(_ request: Request, context: Context) async throws -> Response {
         let body = try await JSONRequestBody.collect(request, limit: self.maxBody)
         let inputs = try SentenceValidation.decodeBatch(from: body)
-        let stored = try await self.store.insert(inputs)
+        let stored = try await self.store.insert(inputs, attempt: try Self.attempt(of: request))
         var reply = ByteBuffer()
         reply.writeStaticString("[")
         for (index, document) in stored.enumerated() {
@@ -95,12 +97,52 @@ struct SentenceController<Context: RequestContext> {
         return JSONWire.response(DeleteReply(deleted: deleted))
     }
 
-    /// RAM and CPU percent and the exact document count.
+    /// Withdraws a balancer's forward attempt whose outcome it never learned (see `Revocation`).
+    @Sendable func revoke(_ request: Request, context: Context) async throws -> Response {
+        let body = try await JSONRequestBody.collect(request, limit: self.maxBody)
+        let revocation = try SentenceValidation.decodeRevocation(from: body)
+        let deleted = try await self.store.revoke(revocation)
+        if deleted > 0 {
+            context.logger.notice(
+                "removed second copies stored by a withdrawn forward",
+                metadata: ["attempt": "\(revocation.attempt)", "deleted": "\(deleted)"]
+            )
+        }
+        return JSONWire.response(DeleteReply(deleted: deleted))
+    }
+
+    /// RAM and CPU percent, the exact document count, and whether writes work.
     @Sendable func usageReport(_ request: Request, context: Context) async throws -> Response {
         let figures = self.usage.current
+        let problem = self.store.problem
         return JSONWire.response(
-            UsageReport(ram: figures.ram, cpu: figures.cpu, database: self.store.count, source: figures.source, name: self.name)
+            UsageReport(
+                ram: figures.ram, cpu: figures.cpu, database: self.store.count, source: figures.source, name: self.name,
+                writable: problem == nil, writeError: problem?.message
+            )
         )
+    }
+
+    /// 200 while the node can store; 503 with the reason while it serves reads only.
+    @Sendable func health(_ request: Request, context: Context) async throws -> Response {
+        guard let problem = self.store.problem else { return JSONWire.response(HealthReply()) }
+        return JSONWire.response(HealthReply(status: "unwritable", error: problem.message), status: .serviceUnavailable)
+    }
+
+    /// The original emptied the node on `GET /restore`. A GET that destroys data can be
+    /// set off by a crawler or a link preview, so deleting moved to DELETE with a token;
+    /// the old path says where it went.
+    @Sendable func restore(_ request: Request, context: Context) async throws -> Response {
+        throw APIError.gone(
+            "GET /restore is gone: to delete every sentence, send DELETE /sentence with the header "
+                + "'Authorization: Bearer TOKEN', TOKEN being the node's --admin-token (NODE_ADMIN_TOKEN)"
+        )
+    }
+
+    /// The balancer's token for this forward, if the request came through one.
+    static func attempt(of request: Request) throws -> String? {
+        guard let value = request.headers[WriteAttempt.header] else { return nil }
+        return try SentenceValidation.attemptToken(value)
     }
 }
 

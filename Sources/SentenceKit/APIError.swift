@@ -10,7 +10,11 @@ public enum APIError: Error, Equatable, Sendable {
     case methodNotAllowed(allowed: [HTTPRequest.Method])
     case payloadTooLarge(limit: Int)
     case unsupportedMediaType(String)
+    case conflict(String)
+    /// A path the original served that this system replaced; the message says with what.
+    case gone(String)
     case unavailable(String)
+    case insufficientStorage(String)
     case badGateway(String)
 
     public var status: HTTPResponse.Status {
@@ -22,7 +26,10 @@ public enum APIError: Error, Equatable, Sendable {
         case .methodNotAllowed: .methodNotAllowed
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
+        case .conflict: .conflict
+        case .gone: .gone
         case .unavailable: .serviceUnavailable
+        case .insufficientStorage: .init(code: 507, reasonPhrase: "Insufficient Storage")
         case .badGateway: .badGateway
         }
     }
@@ -37,7 +44,10 @@ public enum APIError: Error, Equatable, Sendable {
             "method not allowed; use " + allowed.map(\.rawValue).joined(separator: ", ")
         case .payloadTooLarge(let limit): "request body larger than \(limit) bytes"
         case .unsupportedMediaType(let type): "content type \(type) is not supported; send application/json"
+        case .conflict(let message): message
+        case .gone(let message): message
         case .unavailable(let message): message
+        case .insufficientStorage(let message): message
         case .badGateway(let message): message
         }
     }

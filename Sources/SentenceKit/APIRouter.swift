@@ -12,9 +12,12 @@ public enum APIRouter {
     /// - HEAD is answered for every GET.
     public static func build(_ addRoutes: (Router<BasicRequestContext>) -> Void) -> Router<BasicRequestContext> {
         let router = Router(options: .autoGenerateHeadEndpoints)
+        // CORS goes outside the error mapping: it then sees every error as the JSON reply
+        // it became and adds its header to it. Inside, it would wrap our errors in
+        // Hummingbird's EditedHTTPError, which turns any non-HTTPResponseError into a 500.
+        router.add(middleware: CORSMiddleware(allowOrigin: .all, allowMethods: [.get, .head]))
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
-        router.add(middleware: CORSMiddleware(allowOrigin: .all, allowMethods: [.get, .head]))
         addRoutes(router)
         // Added last, so it wraps only the not-found responder.
         router.add(middleware: MethodNotAllowedMiddleware(router: router))

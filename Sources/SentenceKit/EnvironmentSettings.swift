@@ -30,6 +30,14 @@ public struct EnvironmentSettings: Sendable {
         }
     }
 
+    /// A number of seconds from a flag or variable, as a Duration (millisecond precision).
+    public static func duration(seconds: Double, option: String, allowZero: Bool = false) throws -> Duration {
+        guard seconds.isFinite, seconds > 0 || (allowZero && seconds == 0) else {
+            throw ValidationError("\(option) must be a positive number of seconds, got \(seconds)")
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
     private func kind(of type: Any.Type) -> String {
         switch type {
         case is Int.Type: "integer"

@@ -19,6 +19,10 @@ public enum JSONRequestBody {
             return try await request.collectBody(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw APIError.payloadTooLarge(limit: limit)
+        } catch {
+            // The body's framing was broken (a bad chunk size, an encoding HTTP/1.1
+            // servers need not support): the client's fault, not ours.
+            throw APIError.badRequest("the request body could not be read (\(error)); send it with Content-Length or valid chunked encoding")
         }
     }
 

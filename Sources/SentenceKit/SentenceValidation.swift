@@ -40,6 +40,36 @@ public enum SentenceValidation {
         return try raws.enumerated().map { try self.validate($1, index: $0) }
     }
 
+    /// `POST /revocations` on a node: an attempt token and the ids that attempt carried.
+    public static func decodeRevocation(from body: ByteBuffer) throws -> Revocation {
+        let revocation: Revocation
+        do {
+            revocation = try JSONWire.decode(Revocation.self, from: body)
+        } catch {
+            throw APIError.badRequest(self.describe(error, expected: #"{"attempt": "…", "ids": ["…"]}"#))
+        }
+        guard (1...SentenceLimits.batchItems).contains(revocation.ids.count) else {
+            throw APIError.badRequest("ids must hold 1 to \(SentenceLimits.batchItems) sentence ids")
+        }
+        do {
+            for id in revocation.ids {
+                _ = try self.text(.string(id), field: "id", maxBytes: SentenceLimits.idBytes, allowsLineBreaks: false)
+            }
+        } catch let problem as FieldProblem {
+            throw APIError.badRequest(problem.message)
+        }
+        return Revocation(attempt: try self.attemptToken(revocation.attempt), ids: revocation.ids)
+    }
+
+    /// A balancer's `Write-Attempt` token: an id-like string.
+    public static func attemptToken(_ value: String) throws -> String {
+        do {
+            return try self.text(.string(value), field: "attempt", maxBytes: SentenceLimits.idBytes, allowsLineBreaks: false)
+        } catch let problem as FieldProblem {
+            throw APIError.badRequest(problem.message)
+        }
+    }
+
     static func validate(_ raw: RawSentence, index: Int?) throws -> SentenceInput {
         do {
             let author = try self.text(raw.author, field: "author", maxBytes: SentenceLimits.authorBytes, allowsLineBreaks: false)

@@ -1,3 +1,5 @@
+import HTTPTypes
+
 // The JSON shapes exchanged by the loader, the balancer and the nodes.
 // They keep the original system's field names so its clients keep working.
 
@@ -46,13 +48,23 @@ public struct UsageReport: Codable, Sendable, Equatable {
     public var source: UsageSource
     /// The node's `--name` (absent from the original's reply, so optional).
     public var name: String?
+    /// False while the node cannot store (disk full, read-only database); the balancer
+    /// then routes around it. Absent (older nodes) means true.
+    public var writable: Bool?
+    /// Why the node cannot store, when `writable` is false.
+    public var writeError: String?
 
-    public init(ram: Int, cpu: Int, database: Int, source: UsageSource, name: String? = nil) {
+    public init(
+        ram: Int, cpu: Int, database: Int, source: UsageSource, name: String? = nil,
+        writable: Bool? = nil, writeError: String? = nil
+    ) {
         self.ram = ram
         self.cpu = cpu
         self.database = database
         self.source = source
         self.name = name
+        self.writable = writable
+        self.writeError = writeError
     }
 }
 
@@ -74,13 +86,37 @@ public struct DeleteReply: Codable, Sendable, Equatable {
     }
 }
 
-/// `GET /health` reply.
+/// `GET /health` reply: `ok` (200), or on a node that cannot store, `unwritable`
+/// (503) with the reason, so any load balancer's health check routes around it.
 public struct HealthReply: Codable, Sendable, Equatable {
     public var status: String
+    public var error: String?
 
-    public init(status: String = "ok") {
+    public init(status: String = "ok", error: String? = nil) {
         self.status = status
+        self.error = error
     }
+}
+
+/// `POST /revocations` on a node: the balancer gave up waiting for the forward
+/// `attempt` (a timeout, a reset), stored those sentences elsewhere or answered 503,
+/// and now withdraws it. The node deletes what that attempt stored and is still
+/// owned by it, and refuses the attempt should it arrive later. Reply: `DeleteReply`.
+public struct Revocation: Codable, Sendable, Equatable {
+    public var attempt: String
+    public var ids: [String]
+
+    public init(attempt: String, ids: [String]) {
+        self.attempt = attempt
+        self.ids = ids
+    }
+}
+
+/// The header a balancer puts on every forwarded write: a fresh random token per
+/// attempt, which the node keeps beside the documents that attempt stored.
+public enum WriteAttempt {
+    public static let headerName = "Write-Attempt"
+    public static let header = HTTPField.Name(headerName)!
 }
 
 /// Which step of the routing rule chose the node (see the balancer's RoutingRule).
@@ -127,10 +163,17 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     /// UTC time of the last successful poll, in the documents' date format.
     public var lastPoll: String?
     public var lastError: String?
+    /// False while the node reports it cannot store; it is then up for reads only.
+    public var writable: Bool
+    public var writeError: String?
+    /// Sentences of forwards to this node whose outcome is unknown (a timeout, a
+    /// reset), waiting for the node to answer again so a second copy can be removed.
+    public var inDoubt: Int
 
     public init(
         name: String, url: String, up: Bool, ram: Int?, cpu: Int?, database: Int?,
-        source: UsageSource?, lastPoll: String?, lastError: String?
+        source: UsageSource?, lastPoll: String?, lastError: String?,
+        writable: Bool = true, writeError: String? = nil, inDoubt: Int = 0
     ) {
         self.name = name
         self.url = url
@@ -141,5 +184,8 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         self.source = source
         self.lastPoll = lastPoll
         self.lastError = lastError
+        self.writable = writable
+        self.writeError = writeError
+        self.inDoubt = inDoubt
     }
 }

@@ -16,6 +16,8 @@ final class ClusterFixture: Sendable {
     let nodes: Mutex<[String: RunningServer]>
     let nodePorts: [String: Int]
     let balancer: RunningServer
+    /// The slow proxies in front of the nodes given a `nodeDelay`, by node name.
+    let proxies: [String: SlowNodeProxy]
     let http: TestHTTP
     let pollInterval: Duration
 
@@ -26,12 +28,21 @@ final class ClusterFixture: Sendable {
         nodes names: [String] = ["A", "B"],
         pollInterval: Duration = .milliseconds(500),
         nodeMaxBody: Int? = nil,
+        forwardTimeout: Duration? = nil,
+        nodeDelay: [String: Duration] = [:],
         _ body: (ClusterFixture) async throws -> Void
     ) async throws {
-        try await using(Self.start(nodes: names, pollInterval: pollInterval, nodeMaxBody: nodeMaxBody), stop: { await $0.stop() }, body)
+        try await using(
+            Self.start(nodes: names, pollInterval: pollInterval, nodeMaxBody: nodeMaxBody, forwardTimeout: forwardTimeout, nodeDelay: nodeDelay),
+            stop: { await $0.stop() }, body
+        )
     }
 
-    static func start(nodes names: [String] = ["A", "B"], pollInterval: Duration = .milliseconds(500), nodeMaxBody: Int? = nil) async throws -> ClusterFixture {
+    /// `nodeDelay`: nodes the balancer reaches through a `SlowNodeProxy` holding each POST that long.
+    static func start(
+        nodes names: [String] = ["A", "B"], pollInterval: Duration = .milliseconds(500), nodeMaxBody: Int? = nil,
+        forwardTimeout: Duration? = nil, nodeDelay: [String: Duration] = [:]
+    ) async throws -> ClusterFixture {
         let folder = try makeTemporaryFolder("balancer-tests")
         var running: [String: RunningServer] = [:]
         var ports: [String: Int] = [:]
@@ -40,18 +51,35 @@ final class ClusterFixture: Sendable {
             running[name] = node
             ports[name] = node.port
         }
+        var proxies: [String: SlowNodeProxy] = [:]
+        var routes = ports
+        for (name, delay) in nodeDelay {
+            let proxy = try await SlowNodeProxy.start(before: "http://127.0.0.1:\(ports[name]!)", delay: delay, http: TestHTTP.sharedClient)
+            proxies[name] = proxy
+            routes[name] = proxy.server.port
+        }
         var configuration = BalancerConfiguration()
         configuration.port = 0
-        configuration.nodes = names.map { NodeEndpoint(name: $0, url: "http://127.0.0.1:\(ports[$0]!)") }
+        configuration.nodes = names.map { NodeEndpoint(name: $0, url: "http://127.0.0.1:\(routes[$0]!)") }
+        if let forwardTimeout { configuration.forwardTimeout = forwardTimeout }
         configuration.pollInterval = pollInterval
+        // Generous: a debug build on two busy cores can take over a second to answer,
+        // and a node marked down by a slow poll would make routing tests flaky.
+        configuration.pollTimeout = .seconds(5)
         configuration.logLevel = .critical
         if let nodeMaxBody { configuration.nodeMaxBody = nodeMaxBody }
         let balancer = try await RunningServer.start { hook in Balancer.buildApplication(configuration, onServerRunning: hook) }
-        return ClusterFixture(folder: folder, names: names, nodes: running, ports: ports, balancer: balancer, pollInterval: pollInterval)
+        return ClusterFixture(
+            folder: folder, names: names, nodes: running, ports: ports, balancer: balancer, proxies: proxies, pollInterval: pollInterval
+        )
     }
 
-    private init(folder: URL, names: [String], nodes: [String: RunningServer], ports: [String: Int], balancer: RunningServer, pollInterval: Duration) {
+    private init(
+        folder: URL, names: [String], nodes: [String: RunningServer], ports: [String: Int], balancer: RunningServer,
+        proxies: [String: SlowNodeProxy], pollInterval: Duration
+    ) {
         self.folder = folder
+        self.proxies = proxies
         self.nodeNames = names
         self.nodes = Mutex(nodes)
         self.nodePorts = ports
@@ -119,6 +147,7 @@ final class ClusterFixture: Sendable {
 
     func stop() async {
         await self.balancer.stop()
+        for proxy in self.proxies.values { await proxy.server.stop() }
         for node in self.nodes.withLock({ Array($0.values) }) { await node.stop() }
         try? await self.http.client.shutdown()
         try? FileManager.default.removeItem(at: self.folder)

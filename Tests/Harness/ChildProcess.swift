@@ -67,8 +67,17 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Peak resident memory so far, in bytes (VmHWM), while the process runs.
     public func peakResidentBytes() -> Int? {
+        self.statusBytes("VmHWM:")
+    }
+
+    /// Resident memory now, in bytes (VmRSS), while the process runs.
+    public func residentBytes() -> Int? {
+        self.statusBytes("VmRSS:")
+    }
+
+    private func statusBytes(_ field: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(self.pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
             let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         else { return nil }
         return kilobytes * 1024

@@ -8,44 +8,98 @@ public final class ProcessCluster: @unchecked Sendable {
     // @unchecked: the process table is only changed through `lock`.
     private let lock = NSLock()
     private var nodes: [String: ChildProcess] = [:]
+    public let nodeNames: [String]
     public let nodePorts: [String: Int]
     public private(set) var balancer: ChildProcess?
     public let balancerPort: Int
+    private let balancerArguments: [String]
+    private let launch: @Sendable (_ name: String, _ folder: URL) -> NodeLaunch
     public let folder: URL
     public let http = TestHTTP()
 
     public var url: String { "http://127.0.0.1:\(self.balancerPort)" }
 
-    public static func start(nodes names: [String] = ["A", "B"], pollInterval: Double = 0.5) async throws -> ProcessCluster {
+    /// How a node process is started: its extra flags, and a command it runs under
+    /// (e.g. `unshare` to give its folder a small private tmpfs). The wrapper must
+    /// `exec` the node, so the PID stays the node's. `launch` gets the node's name and
+    /// the folder its database lives in.
+    public struct NodeLaunch: Sendable {
+        public var wrapper: [String]
+        public var arguments: [String]
+
+        public init(wrapper: [String] = [], arguments: [String] = []) {
+            self.wrapper = wrapper
+            self.arguments = arguments
+        }
+    }
+
+    public static func start(
+        nodes names: [String] = ["A", "B"],
+        pollInterval: Double = 0.5,
+        balancerArguments: [String] = [],
+        launch: @escaping @Sendable (_ name: String, _ folder: URL) -> NodeLaunch = { _, _ in NodeLaunch() }
+    ) async throws -> ProcessCluster {
         let folder = try makeTemporaryFolder("cluster")
         var nodes: [String: ChildProcess] = [:]
         var ports: [String: Int] = [:]
-        for name in names {
-            let (child, port) = try await Self.startNode(name, port: 0, folder: folder)
-            nodes[name] = child
-            ports[name] = port
+        do {
+            for name in names {
+                let (child, port) = try await Self.startNode(name, port: 0, folder: folder, launch: launch(name, folder.appendingPathComponent(name)))
+                nodes[name] = child
+                ports[name] = port
+            }
+        } catch {
+            nodes.values.forEach { $0.kill() }
+            throw error
         }
-        var arguments = ["--port", "0", "--poll-interval", String(pollInterval)]
+        var arguments = ["--poll-interval", String(pollInterval)] + balancerArguments
         for name in names { arguments += ["--node", "\(name)=http://127.0.0.1:\(ports[name]!)"] }
-        let balancer = try ChildProcess("balancer", arguments)
+        let balancer = try ChildProcess("balancer", ["--port", "0"] + arguments)
         let balancerPort = try await Self.listeningPort(of: balancer)
-        return ProcessCluster(folder: folder, nodes: nodes, ports: ports, balancer: balancer, balancerPort: balancerPort)
+        return ProcessCluster(
+            folder: folder, names: names, nodes: nodes, ports: ports, balancer: balancer, balancerPort: balancerPort,
+            balancerArguments: arguments, launch: launch
+        )
     }
 
-    private init(folder: URL, nodes: [String: ChildProcess], ports: [String: Int], balancer: ChildProcess, balancerPort: Int) {
+    private init(
+        folder: URL, names: [String], nodes: [String: ChildProcess], ports: [String: Int], balancer: ChildProcess, balancerPort: Int,
+        balancerArguments: [String], launch: @escaping @Sendable (_ name: String, _ folder: URL) -> NodeLaunch
+    ) {
         self.folder = folder
+        self.nodeNames = names
         self.nodes = nodes
         self.nodePorts = ports
         self.balancer = balancer
         self.balancerPort = balancerPort
+        self.balancerArguments = balancerArguments
+        self.launch = launch
     }
 
-    private static func startNode(_ name: String, port: Int, folder: URL) async throws -> (ChildProcess, Int) {
-        let child = try ChildProcess("node", [
+    /// The database file of node `name`, under the cluster's folder.
+    public func databasePath(_ name: String) -> String {
+        Self.databasePath(name, folder: self.folder)
+    }
+
+    private static func databasePath(_ name: String, folder: URL) -> String {
+        folder.appendingPathComponent("\(name)/\(name).sqlite").path
+    }
+
+    private static func startNode(_ name: String, port: Int, folder: URL, launch: NodeLaunch) async throws -> (ChildProcess, Int) {
+        let nodeFolder = folder.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: nodeFolder, withIntermediateDirectories: true)
+        let arguments = [
             "--name", name, "--port", String(port),
-            "--database", folder.appendingPathComponent("\(name).sqlite").path,
+            "--database", Self.databasePath(name, folder: folder),
             "--so-info", folder.appendingPathComponent("no-so_info").path,
-        ])
+        ] + launch.arguments
+        let child: ChildProcess
+        if let executable = launch.wrapper.first {
+            let node = ChildProcess.binaryFolder.appendingPathComponent("node").path
+            child = try ChildProcess(executable, Array(launch.wrapper.dropFirst()) + [node] + arguments)
+        } else {
+            child = try ChildProcess("node", arguments)
+        }
         return (child, try await self.listeningPort(of: child))
     }
 
@@ -74,26 +128,61 @@ public final class ProcessCluster: @unchecked Sendable {
         "http://127.0.0.1:\(self.nodePorts[name]!)"
     }
 
-    /// SIGTERM, then waits: the node drains and closes its database.
-    public func stopNode(_ name: String) async throws {
+    /// The running node process called `name`, if any.
+    public func node(_ name: String) -> ChildProcess? {
+        self.lock.withLock { self.nodes[name] }
+    }
+
+    /// Sends `signal` (SIGSTOP, SIGCONT, ...) to node `name`, leaving it in the table.
+    public func signalNode(_ name: String, _ signal: Int32) {
+        if let pid = self.node(name)?.pid { kill(pid, signal) }
+    }
+
+    /// SIGTERM, then waits: the node drains and closes its database. Returns its exit status.
+    @discardableResult
+    public func stopNode(_ name: String, timeout: Duration = .seconds(30)) async throws -> Int32? {
         let child = self.lock.withLock { self.nodes.removeValue(forKey: name) }
         child?.process.terminate()
-        try await child?.wait(timeout: .seconds(30))
+        return try await child?.wait(timeout: timeout)
+    }
+
+    /// SIGKILL: the node dies at once, whatever it was doing.
+    public func killNode(_ name: String) {
+        let child = self.lock.withLock { self.nodes.removeValue(forKey: name) }
+        child?.kill()
     }
 
     /// Starts a stopped node again on its port and database file.
     public func restartNode(_ name: String) async throws {
-        let (child, _) = try await Self.startNode(name, port: self.nodePorts[name]!, folder: self.folder)
+        let (child, _) = try await Self.startNode(name, port: self.nodePorts[name]!, folder: self.folder, launch: self.launch(name, self.folder.appendingPathComponent(name)))
         self.lock.withLock { self.nodes[name] = child }
     }
 
-    public func stopBalancer() async throws {
+    /// SIGTERM, then waits. Returns the balancer's exit status.
+    @discardableResult
+    public func stopBalancer(timeout: Duration = .seconds(30)) async throws -> Int32? {
         let child = self.lock.withLock { () -> ChildProcess? in
             defer { self.balancer = nil }
             return self.balancer
         }
         child?.process.terminate()
-        try await child?.wait(timeout: .seconds(30))
+        return try await child?.wait(timeout: timeout)
+    }
+
+    /// SIGKILL: the balancer dies with whatever it had in flight.
+    public func killBalancer() {
+        let child = self.lock.withLock { () -> ChildProcess? in
+            defer { self.balancer = nil }
+            return self.balancer
+        }
+        child?.kill()
+    }
+
+    /// Starts the balancer again, on its port and with its flags.
+    public func restartBalancer() async throws {
+        let child = try ChildProcess("balancer", ["--port", String(self.balancerPort)] + self.balancerArguments)
+        _ = try await Self.listeningPort(of: child)
+        self.lock.withLock { self.balancer = child }
     }
 
     public func documents(on name: String) async throws -> [SentenceDocument] {
@@ -104,9 +193,22 @@ public final class ProcessCluster: @unchecked Sendable {
         try await self.http.get(self.nodeURL(name) + "/usage").decode(UsageReport.self).database
     }
 
+    /// Every stored id on every node (all must be running), one entry per copy.
+    public func allIDs() async throws -> [String] {
+        var ids: [String] = []
+        for name in self.nodeNames { ids += try await self.documents(on: name).map(\.id) }
+        return ids
+    }
+
+    public func nodeStatuses() async throws -> [NodeStatus] {
+        try await self.http.get(self.url + "/nodes").decode([NodeStatus].self)
+    }
+
     public func stop() async {
         try? await self.stopBalancer()
         for name in self.lock.withLock({ Array(self.nodes.keys) }) {
+            // A node left stopped by a test would never see SIGTERM.
+            self.signalNode(name, SIGCONT)
             try? await self.stopNode(name)
         }
         try? FileManager.default.removeItem(at: self.folder)
@@ -114,8 +216,15 @@ public final class ProcessCluster: @unchecked Sendable {
 
     /// Starts a cluster, runs `body`, and stops every process whether `body` threw or not.
     public static func run(
-        nodes: [String] = ["A", "B"], pollInterval: Double = 0.5, _ body: (ProcessCluster) async throws -> Void
+        nodes: [String] = ["A", "B"],
+        pollInterval: Double = 0.5,
+        balancerArguments: [String] = [],
+        launch: @escaping @Sendable (_ name: String, _ folder: URL) -> NodeLaunch = { _, _ in NodeLaunch() },
+        _ body: (ProcessCluster) async throws -> Void
     ) async throws {
-        try await using(Self.start(nodes: nodes, pollInterval: pollInterval), stop: { await $0.stop() }, body)
+        try await using(
+            Self.start(nodes: nodes, pollInterval: pollInterval, balancerArguments: balancerArguments, launch: launch),
+            stop: { await $0.stop() }, body
+        )
     }
 }

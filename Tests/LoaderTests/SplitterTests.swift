@@ -163,12 +163,20 @@ import Testing
     }
 
     @Test func backoffGrowsWithJitterAndACap() {
-        let run = LoadRun(client: .init(http: .shared, base: "http://x", timeout: .seconds(1)), concurrency: 1, batch: nil, retries: 5, progress: nil)
-        for attempt in 0..<10 {
-            let ceiling = Duration.milliseconds(100) * (1 << min(attempt, 5))
-            let delay = run.backoff(attempt)
+        let policy = RetryPolicy()
+        for attempt in 0..<30 {
+            let ceiling = min(Duration.milliseconds(100) * (1 << min(attempt, 20)), .seconds(5))
+            let delay = policy.backoff(attempt)
             #expect(delay >= ceiling / 2 && delay <= ceiling)
         }
+        #expect(policy.backoff(29) <= .seconds(5))
+    }
+
+    @Test func aBalancerNeverReachedIsGivenUpSoonerThanAnOutage() {
+        let policy = RetryPolicy()
+        #expect(policy.limit(balancerReached: true) == .seconds(60))
+        #expect(policy.limit(balancerReached: false) == .seconds(3))
+        #expect(RetryPolicy(budget: .seconds(1)).limit(balancerReached: false) == .seconds(1))
     }
 
     @Test func summaryTextListsAScreenfulOfFailures() {

@@ -69,7 +69,7 @@ import Testing
         try fixture.writeSoInfo("61;3\n")
         try await fixture.withNode { client in
             let usage = try await client.usage()
-            #expect(usage == UsageReport(ram: 61, cpu: 3, database: 0, source: .soInfo, name: "node"))
+            #expect(usage == UsageReport(ram: 61, cpu: 3, database: 0, source: .soInfo, name: "node", writable: true))
         }
     }
 
@@ -78,7 +78,7 @@ import Testing
         defer { fixture.remove() }
         try await fixture.withNode { client in
             let usage = try await client.usage()
-            #expect(usage == UsageReport(ram: 35, cpu: 20, database: 0, source: .procfs, name: "node"))
+            #expect(usage == UsageReport(ram: 35, cpu: 20, database: 0, source: .procfs, name: "node", writable: true))
         }
     }
 
@@ -89,7 +89,7 @@ import Testing
         try fixture.writeSoInfo(text)
         try await fixture.withNode { client in
             let usage = try await client.usage()
-            #expect(usage == UsageReport(ram: 35, cpu: 20, database: 0, source: .procfs, name: "node"))
+            #expect(usage == UsageReport(ram: 35, cpu: 20, database: 0, source: .procfs, name: "node", writable: true))
         }
     }
 

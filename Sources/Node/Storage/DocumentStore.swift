@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Logging
 import NIOCore
@@ -17,16 +18,31 @@ struct StoreOpenError: Error, CustomStringConvertible {
 /// commit in a single transaction (group commit), so 64 concurrent inserts cost a
 /// handful of fsyncs instead of 64. Reads run on a second connection and thread.
 /// Neither blocking thread is part of Swift's cooperative pool.
+///
+/// When writes fail because of the storage (a full disk, a read-only volume, an I/O
+/// error), the store says so once (`problem`), refuses further writes at once with
+/// that reason, and keeps serving reads; `probeWrites` finds out when writing works
+/// again. An existing database on a read-only volume is opened for reading only.
 final class DocumentStore: Sendable {
     private let writerThread: NIOThreadPool
     private let readerThread: NIOThreadPool
-    private let writer: SentenceWriter
+    /// Nil when the database could only be opened for reading.
+    private let writer: SentenceWriter?
     private let reader: SentenceReader
     private let queue = Mutex(WriteQueue())
+    private let currentProblem: Mutex<StorageProblem?>
     private let committedCount: Atomic<Int>
     private let transactions = Atomic<Int>(0)
     private let groupCommit: Bool
+    private let folder: String
     private let logger: Logger
+
+    /// Free space a full disk must have again before a test write is tried (4 MiB, or a
+    /// tenth of a small volume), so the node does not flip between writable and full
+    /// on every small delete.
+    static func freeSpaceToResume(volumeSize: Int) -> Int {
+        min(4 << 20, volumeSize / 10)
+    }
 
     private struct WriteQueue {
         var pending: [PendingWrite] = []
@@ -39,25 +55,57 @@ final class DocumentStore: Sendable {
         var continuation: CheckedContinuation<WriteOutcome, any Error>
     }
 
-    /// Opens (creating if needed) the database file and its folder.
-    init(path: String, groupCommit: Bool = true, logger: Logger) throws {
+    /// Opens (creating if needed) the database file and its folder. A file that is not
+    /// this node's database, or is damaged, is refused and left as it was.
+    /// `checkPages`: check every page at start-up (see `SentenceSchema.inspect`).
+    init(path: String, groupCommit: Bool = true, checkPages: Bool = true, logger: Logger) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let opened: (writer: SentenceWriter?, reader: SentenceReader, problem: StorageProblem?)
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            self.writer = try SentenceWriter(path: path)
-            self.reader = try SentenceReader(path: path)
+            opened = try Self.open(path, folder: folder, checkPages: checkPages)
         } catch let error as SQLiteError {
             throw StoreOpenError(path: path, reason: error.message)
-        } catch {
-            throw StoreOpenError(path: path, reason: "cannot create the folder \(folder)")
+        } catch let error as SchemaProblem {
+            throw StoreOpenError(path: path, reason: error.description)
         }
-        self.committedCount = Atomic(self.writer.count)
+        self.writer = opened.writer
+        self.reader = opened.reader
+        self.committedCount = Atomic(try opened.writer?.count ?? opened.reader.count())
+        self.currentProblem = Mutex(opened.problem)
         self.groupCommit = groupCommit
+        self.folder = folder
         self.logger = logger
         self.writerThread = NIOThreadPool(numberOfThreads: 1)
         self.readerThread = NIOThreadPool(numberOfThreads: 1)
         self.writerThread.start()
         self.readerThread.start()
+        if let problem = opened.problem {
+            logger.warning("\(problem.message)", metadata: ["path": "\(path)"])
+        }
+    }
+
+    private static func open(_ path: String, folder: String, checkPages: Bool) throws -> (SentenceWriter?, SentenceReader, StorageProblem?) {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw StoreOpenError(path: path, reason: "cannot create the folder \(folder)")
+        }
+        do {
+            let writer = try SentenceWriter(path: path, checkPages: checkPages)
+            return (writer, try SentenceReader(path: path), nil)
+        } catch let error as SQLiteError where error.primary == SQLITE_READONLY || error.primary == SQLITE_CANTOPEN {
+            // An existing database that cannot be written is still worth serving.
+            let why = StorageFolder.whyNotWritable(folder: folder, file: path) ?? (error.primary == SQLITE_READONLY ? "the file is not writable" : nil)
+            guard let why else { throw error }
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw StoreOpenError(path: path, reason: "cannot create it: \(why)")
+            }
+            // With a WAL file left by an unclean stop, read through it; without one,
+            // nothing can change the file, so SQLite may skip the shared-memory index.
+            let walExists = FileManager.default.fileExists(atPath: path + "-wal")
+            let reader = try SentenceReader(path: path, mode: walExists ? .readOnly : .immutable, checkPages: checkPages)
+            return (nil, reader, StorageProblem(kind: .readOnly, detail: why, permanent: true))
+        }
     }
 
     /// Exact number of stored documents, as of the last commit.
@@ -66,13 +114,17 @@ final class DocumentStore: Sendable {
     /// Write transactions committed since opening: with group commit, fewer than writes.
     var transactionCount: Int { self.transactions.load(ordering: .relaxed) }
 
+    /// Why writes are refused right now, or nil when they work.
+    var problem: StorageProblem? { self.currentProblem.withLock { $0 } }
+
     /// Stores the sentences in one transaction, all or nothing, in order. Sentences
     /// whose id is already stored come back as first stored, with `created == false`.
-    func insert(_ sentences: [SentenceInput]) async throws -> [StoredDocument] {
+    /// `attempt` is the balancer's token for this forward (see `revoke`).
+    func insert(_ sentences: [SentenceInput], attempt: String? = nil) async throws -> [StoredDocument] {
         let identified = sentences.map {
             IdentifiedSentence(id: $0.id ?? DocumentID.random(), author: $0.author, sentence: $0.sentence)
         }
-        guard case .inserted(let stored) = try await self.write(.insert(identified)) else {
+        guard case .inserted(let stored) = try await self.write(.insert(identified, attempt: attempt)) else {
             preconditionFailure("insert answered with another outcome")
         }
         return stored
@@ -84,6 +136,30 @@ final class DocumentStore: Sendable {
             preconditionFailure("delete answered with another outcome")
         }
         return count
+    }
+
+    /// Withdraws a forward attempt: deletes the listed documents it stored that no later
+    /// attempt has replayed since, and refuses the attempt if it arrives later. Returns
+    /// how many documents were deleted.
+    func revoke(_ revocation: Revocation) async throws -> Int {
+        guard case .deleted(let count) = try await self.write(.revoke(revocation)) else {
+            preconditionFailure("revoke answered with another outcome")
+        }
+        return count
+    }
+
+    /// While writes fail for a reason that can pass (a full disk, an I/O error), tries
+    /// a tiny commit; when it works, writes are taken again. Called about once a second.
+    func probeWrites() async {
+        guard let problem = self.problem, !problem.permanent else { return }
+        if problem.kind == .full, let space = StorageFolder.space(self.folder),
+            space.free < Self.freeSpaceToResume(volumeSize: space.total)
+        {
+            return
+        }
+        guard (try? await self.write(.probe)) != nil else { return }
+        self.currentProblem.withLock { $0 = nil }
+        self.logger.notice("writes work again; storing sentences")
     }
 
     func page(_ query: PageQuery) async throws -> Page {
@@ -105,7 +181,7 @@ final class DocumentStore: Sendable {
         // Each pool runs its jobs in order, so these run after any queued drain or read.
         let writer = self.writer
         let reader = self.reader
-        try? await self.writerThread.runIfActive { writer.close() }
+        try? await self.writerThread.runIfActive { writer?.close() }
         try? await self.readerThread.runIfActive { reader.close() }
         try? await self.writerThread.shutdownGracefully()
         try? await self.readerThread.shutdownGracefully()
@@ -122,7 +198,11 @@ final class DocumentStore: Sendable {
     }
 
     private func write(_ operation: WriteOperation) async throws -> WriteOutcome {
-        try await withCheckedThrowingContinuation { continuation in
+        // A known problem refuses at once; only the probe tries the disk again.
+        if case .probe = operation {} else if let problem = self.problem {
+            throw problem.error
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             let accepted = self.queue.withLock { queue -> Bool in
                 guard !queue.closed else { return false }
                 queue.pending.append(PendingWrite(operation: operation, continuation: continuation))
@@ -168,15 +248,35 @@ final class DocumentStore: Sendable {
                 return [queue.pending.removeFirst()]
             }
             if batch.isEmpty { return }
-            let results = self.writer.commit(batch.map(\.operation))
+            // Writes never reach the queue without a writer: a read-only store refuses them.
+            guard let writer = self.writer else { preconditionFailure("write queued on a read-only store") }
+            let results = writer.commit(batch.map(\.operation))
             self.transactions.add(1, ordering: .relaxed)
-            self.committedCount.store(self.writer.count, ordering: .relaxed)
+            self.committedCount.store(writer.count, ordering: .relaxed)
             for (pending, result) in zip(batch, results) {
-                if case .failure(let error) = result {
-                    self.logger.error("write failed", metadata: ["error": "\(error)"])
-                }
-                pending.continuation.resume(with: result)
+                pending.continuation.resume(with: result.mapError(self.explain))
             }
         }
+    }
+
+    /// The error a client is told for a failed write. A storage problem is remembered
+    /// (and logged once), so the writes after it are refused without touching the disk.
+    private func explain(_ error: any Error) -> any Error {
+        switch error {
+        case WriteRefusal.revoked(let attempt):
+            return APIError.conflict("write attempt \(attempt) was withdrawn by the balancer; nothing stored")
+        case let error as SQLiteError:
+            guard let problem = StorageProblem.classify(error) else { break }
+            let isNew = self.currentProblem.withLock { current in
+                defer { current = current ?? problem }
+                return current == nil
+            }
+            if isNew { self.logger.error("\(problem.message); refusing writes, still serving reads") }
+            return problem.error
+        default:
+            break
+        }
+        self.logger.error("write failed", metadata: ["error": "\(error)"])
+        return error
     }
 }

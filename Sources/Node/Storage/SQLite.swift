@@ -2,10 +2,14 @@ import CSQLite
 
 /// A failed SQLite call, with SQLite's own message.
 struct SQLiteError: Error, CustomStringConvertible {
+    /// The extended result code.
     let code: Int32
     let message: String
 
     var description: String { "SQLite error \(self.code): \(self.message)" }
+
+    /// The primary result code (SQLITE_FULL, SQLITE_READONLY, ...), without the extended bits.
+    var primary: Int32 { self.code & 0xFF }
 }
 
 /// One SQLite connection. Not thread-safe by design: whoever owns it uses it from one thread.
@@ -16,10 +20,27 @@ final class SQLiteConnection {
     /// once no statement is left.
     private var statements: [SQLiteStatement] = []
 
-    init(path: String) throws {
+    /// How a connection opens its file.
+    enum Mode {
+        /// Read and write, creating the file if needed.
+        case readWrite
+        /// Read only, through the WAL like any reader (needs the -shm file to exist or be creatable).
+        case readOnly
+        /// Read only, for a file no one can change (a read-only volume without a WAL file):
+        /// SQLite then takes no locks and needs no -shm file.
+        case immutable
+    }
+
+    init(path: String, mode: Mode = .readWrite) throws {
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let rc: Int32
+        switch mode {
+        case .readWrite:
+            rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        case .readOnly, .immutable:
+            let uri = Self.fileURI(path) + (mode == .immutable ? "?immutable=1" : "?mode=ro")
+            rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nil)
+        }
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open \(path)"
             sqlite3_close_v2(db)
@@ -27,6 +48,44 @@ final class SQLiteConnection {
         }
         self.handle = db
         sqlite3_extended_result_codes(db, 1)
+    }
+
+    /// A `file:` URI for a path: only `%`, `?` and `#` need escaping there.
+    static func fileURI(_ path: String) -> String {
+        var uri = "file:"
+        for character in path {
+            switch character {
+            case "%": uri += "%25"
+            case "?": uri += "%3f"
+            case "#": uri += "%23"
+            default: uri.append(character)
+            }
+        }
+        return uri
+    }
+
+    /// True when SQLite could open the file for reading only (e.g. its permissions).
+    var isReadOnly: Bool { sqlite3_db_readonly(self.handle, "main") == 1 }
+
+    /// The first column of every row of a query without parameters.
+    func strings(_ sql: String) throws -> [String] {
+        let statement = try self.prepare(sql)
+        defer { self.discard(statement) }
+        var values: [String] = []
+        while try statement.step() { values.append(statement.text(0)) }
+        return values
+    }
+
+    func integer(_ sql: String) throws -> Int64 {
+        let statement = try self.prepare(sql)
+        defer { self.discard(statement) }
+        return try statement.step() ? statement.integer(0) : 0
+    }
+
+    /// Finalizes a one-off statement now rather than at close.
+    private func discard(_ statement: SQLiteStatement) {
+        statement.finalize()
+        self.statements.removeAll { $0 === statement }
     }
 
     deinit {
@@ -132,6 +191,10 @@ final class SQLiteStatement {
 
     func integer(_ column: Int32) -> Int64 {
         sqlite3_column_int64(self.handle, column)
+    }
+
+    func isNull(_ column: Int32) -> Bool {
+        sqlite3_column_type(self.handle, column) == SQLITE_NULL
     }
 
     func text(_ column: Int32) -> String {

@@ -43,8 +43,7 @@ final class UsageMonitor: Service, Sendable {
     }
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: self.interval)
+        while await waitForNextRound(self.interval) {
             self.sample()
         }
     }

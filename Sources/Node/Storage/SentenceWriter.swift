@@ -1,0 +1,198 @@
+import CSQLite
+import SentenceKit
+
+/// A sentence as the writer returns it: the stored JSON and whether this call stored it.
+struct StoredDocument: Sendable {
+    var json: String
+    var created: Bool
+}
+
+/// A write as queued for the writer; ids are already assigned.
+enum WriteOperation: Sendable {
+    /// `attempt`: the balancer's token for this forward, nil for a direct client.
+    case insert([IdentifiedSentence], attempt: String?)
+    case deleteAll
+    case revoke(Revocation)
+    /// A tiny commit that tells whether writes work again after a failure.
+    case probe
+}
+
+enum WriteOutcome: Sendable {
+    case inserted([StoredDocument])
+    case deleted(Int)
+    case probed
+}
+
+struct IdentifiedSentence: Sendable {
+    var id: String
+    var author: String
+    var sentence: String
+}
+
+/// A write the node refuses on purpose, as opposed to one SQLite failed.
+enum WriteRefusal: Error, Equatable {
+    case revoked(attempt: String)
+}
+
+/// The write side. `@unchecked Sendable` is safe because `DocumentStore` only calls it
+/// from its single writer thread (a one-thread NIOThreadPool, whose jobs run one at a
+/// time in submission order), so the connection and statements are never shared.
+final class SentenceWriter: @unchecked Sendable {
+    private let db: SQLiteConnection
+    private let insert: SQLiteStatement
+    private let selectByID: SQLiteStatement
+    private let rebind: SQLiteStatement
+    private let deleteAll: SQLiteStatement
+    private let isRevoked: SQLiteStatement
+    private let revoke: SQLiteStatement
+    private let deleteByAttempt: SQLiteStatement
+    private let probe: SQLiteStatement
+    /// Exact document count, kept by the only writer so /usage never scans.
+    private(set) var count: Int
+    /// Revoked attempts on file; while there are none, inserts skip the lookup.
+    private var revokedAttempts: Int
+
+    /// Opens the file for writing after checking it is ours (see `SentenceSchema.inspect`).
+    /// Throws `SQLiteError` with `SQLITE_READONLY` when the file can only be read.
+    init(path: String, checkPages: Bool) throws {
+        self.db = try SQLiteConnection(path: path)
+        try self.db.execute("PRAGMA busy_timeout = 5000")
+        let contents = try SentenceSchema.inspect(self.db, checkPages: checkPages)
+        if self.db.isReadOnly {
+            throw SQLiteError(code: SQLITE_READONLY, message: "the file is read-only")
+        }
+        try self.db.execute("PRAGMA journal_mode = WAL")
+        // A 201 promises the document is on disk: fsync at every commit.
+        try self.db.execute("PRAGMA synchronous = FULL")
+        try SentenceSchema.prepare(self.db, from: contents)
+        self.insert = try self.db.prepare(
+            """
+            INSERT INTO sentences (id, author, doc, attempt)
+            VALUES (?1, ?2, json_object('id', ?1, 'author', ?2, 'sentence', ?3, 'date', ?4), ?5)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING doc
+            """
+        )
+        self.selectByID = try self.db.prepare("SELECT doc, attempt FROM sentences WHERE id = ?1")
+        // A replay hands the document to the new attempt, so withdrawing an older attempt
+        // later cannot delete a copy that this reply acknowledged.
+        self.rebind = try self.db.prepare("UPDATE sentences SET attempt = ?2 WHERE id = ?1")
+        self.deleteAll = try self.db.prepare("DELETE FROM sentences")
+        self.isRevoked = try self.db.prepare("SELECT 1 FROM revoked_attempts WHERE attempt = ?1")
+        self.revoke = try self.db.prepare("INSERT OR IGNORE INTO revoked_attempts (attempt, revoked) VALUES (?1, ?2)")
+        self.deleteByAttempt = try self.db.prepare("DELETE FROM sentences WHERE id = ?1 AND attempt = ?2")
+        self.probe = try self.db.prepare("INSERT OR REPLACE INTO node_meta (key, value) VALUES ('write_probe', ?1)")
+        self.count = Int(try self.db.integer("SELECT count(*) FROM sentences"))
+        self.revokedAttempts = Int(try self.db.integer("SELECT count(*) FROM revoked_attempts"))
+    }
+
+    /// Applies the operations in one transaction (one fsync). Should one of them
+    /// fail (a full disk, say), the transaction is rolled back and each operation
+    /// retried in a transaction of its own, so only the failing one fails. (A
+    /// savepoint per operation would isolate them too, but makes SQLite journal
+    /// every page each one touches: three times slower for a batch of 10,000.)
+    func commit(_ operations: [WriteOperation]) -> [Result<WriteOutcome, any Error>] {
+        // Refused attempts are answered before the transaction, so they do not make
+        // the whole group roll back. No revocation can slip in between: it is a write too.
+        var results = [Result<WriteOutcome, any Error>?](repeating: nil, count: operations.count)
+        for (index, operation) in operations.enumerated() {
+            if case .insert(_, let attempt?) = operation, self.revokedAttempts > 0 {
+                do {
+                    if try self.wasRevoked(attempt) { results[index] = .failure(WriteRefusal.revoked(attempt: attempt)) }
+                } catch {
+                    results[index] = .failure(error)
+                }
+            }
+        }
+        let open = operations.indices.filter { results[$0] == nil }
+        for (index, result) in zip(open, self.commitTogether(open.map { operations[$0] })) {
+            results[index] = result
+        }
+        return results.map { $0! }
+    }
+
+    private func commitTogether(_ operations: [WriteOperation]) -> [Result<WriteOutcome, any Error>] {
+        guard !operations.isEmpty else { return [] }
+        var count = self.count
+        var revoked = self.revokedAttempts
+        do {
+            try self.db.execute("BEGIN IMMEDIATE")
+            let outcomes = try operations.map { try self.apply($0, count: &count, revoked: &revoked) }
+            try self.db.execute("COMMIT")
+            self.count = count
+            self.revokedAttempts = revoked
+            return outcomes.map { .success($0) }
+        } catch {
+            try? self.db.execute("ROLLBACK")
+            if operations.count == 1 { return [.failure(error)] }
+            return operations.flatMap { self.commitTogether([$0]) }
+        }
+    }
+
+    private func wasRevoked(_ attempt: String) throws -> Bool {
+        try self.isRevoked.bind(.text(attempt))
+        defer { self.isRevoked.reset() }
+        return try self.isRevoked.step()
+    }
+
+    private func apply(_ operation: WriteOperation, count: inout Int, revoked: inout Int) throws -> WriteOutcome {
+        switch operation {
+        case .insert(let items, let attempt):
+            let date = DocumentDate.now()
+            let token: SQLiteValue = attempt.map { .text($0) } ?? .null
+            var stored: [StoredDocument] = []
+            stored.reserveCapacity(items.count)
+            for item in items {
+                try self.insert.bind(.text(item.id), .text(item.author), .text(item.sentence), .text(date), token)
+                if try self.insert.step() {
+                    stored.append(StoredDocument(json: self.insert.text(0), created: true))
+                    count += 1
+                    self.insert.reset()
+                } else {
+                    stored.append(StoredDocument(json: try self.replay(item.id, attempt: attempt), created: false))
+                }
+            }
+            return .inserted(stored)
+        case .deleteAll:
+            try self.deleteAll.run()
+            count -= self.db.changes
+            return .deleted(self.db.changes)
+        case .revoke(let revocation):
+            try self.revoke.bind(.text(revocation.attempt), .text(DocumentDate.now()))
+            try self.revoke.run()
+            revoked += self.db.changes
+            var deleted = 0
+            for id in revocation.ids {
+                try self.deleteByAttempt.bind(.text(id), .text(revocation.attempt))
+                try self.deleteByAttempt.run()
+                deleted += self.db.changes
+            }
+            count -= deleted
+            return .deleted(deleted)
+        case .probe:
+            try self.probe.bind(.text(DocumentDate.now()))
+            try self.probe.run()
+            return .probed
+        }
+    }
+
+    /// The id exists: idempotent replay returns the document stored first.
+    private func replay(_ id: String, attempt: String?) throws -> String {
+        try self.selectByID.bind(.text(id))
+        guard try self.selectByID.step() else {
+            throw SQLiteError(code: 0, message: "id \(id) conflicted but cannot be read")
+        }
+        let document = self.selectByID.text(0)
+        let owner: String? = self.selectByID.isNull(1) ? nil : self.selectByID.text(1)
+        self.selectByID.reset()
+        if owner != nil && owner != attempt {
+            try self.rebind.bind(.text(id), attempt.map { .text($0) } ?? .null)
+            try self.rebind.run()
+        }
+        return document
+    }
+
+    func close() {
+        self.db.close()
+    }
+}
