@@ -50,6 +50,7 @@ bench: deps
 	bash bench/node-stream.sh
 	bash bench/balancer-post.sh
 	bash bench/loader.sh
+	bash bench/balancer-memory.sh
 
 clean:
 	rm -rf .build data

@@ -8,8 +8,9 @@ Reads the resolved configuration (YAML) on standard input and checks:
   /data, mounts the host's /proc read-only at /host/proc, points NODE_SO_INFO and
   NODE_PROC there, has a healthcheck on /health and restarts unless stopped;
 - BALANCER_NODES names every node service once, by service name on port 5000,
-  and the balancer waits for each of them to be healthy, publishes 4999 and has
-  a healthcheck;
+  and the balancer starts after each of them (started, not healthy: a node that
+  cannot store answers /health with 503 and must not hold the balancer back),
+  publishes 4999 and has a healthcheck;
 - the loader, if present, is under the `load` profile, does not restart, waits
   for a healthy balancer, sends to http://balancer:4999 and mounts its input
   read-only.
@@ -98,8 +99,8 @@ def main():
         depends = balancer.get("depends_on") or {}
         for name in sorted(nodes):
             condition = depends.get(name, {}).get("condition") if isinstance(depends, dict) else None
-            if condition != "service_healthy":
-                problems.append(f"balancer: does not wait for {name} to be healthy")
+            if condition != "service_started":
+                problems.append(f"balancer: does not start after {name} (condition: service_started)")
         ports = balancer.get("ports") or []
         if not any(str(p.get("target") if isinstance(p, dict) else p).split(":")[-1] == "4999" for p in ports):
             problems.append("balancer: port 4999 is not published")

@@ -82,10 +82,12 @@ final class NodePoller: Service, Sendable {
         let entries = self.view.inDoubt.claim(node: index)
         guard !entries.isEmpty else { return }
         var removed = 0
+        var settled = 0
         for entry in entries {
             do {
                 removed += try await self.client.revoke(endpoint, Revocation(attempt: entry.attempt, ids: entry.ids))
                 self.view.inDoubt.settled(node: index, entry)
+                settled += 1
             } catch {
                 self.logger.warning(
                     "could not settle in-doubt forwards yet",
@@ -98,7 +100,7 @@ final class NodePoller: Service, Sendable {
         self.metrics.duplicatesRemoved(server: endpoint.name, count: removed)
         self.logger.notice(
             "settled forwards whose outcome was unknown",
-            metadata: ["server": "\(endpoint.name)", "attempts": "\(entries.count)", "secondCopiesRemoved": "\(removed)"]
+            metadata: ["server": "\(endpoint.name)", "attempts": "\(settled)", "secondCopiesRemoved": "\(removed)"]
         )
     }
 }

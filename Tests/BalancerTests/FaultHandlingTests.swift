@@ -62,10 +62,13 @@ import Testing
     @Test func aForwardThatTimesOutIsRememberedAndItsLateCopyRemoved() async throws {
         // A node that takes longer than the forward timeout, then stores all the same.
         try await ClusterFixture.run(nodes: ["A", "B"], forwardTimeout: .seconds(1), nodeDelay: ["A": .seconds(3)]) { cluster in
+            // Both up, so the rule picks A (the first) and its forward times out.
+            #expect(await eventually { (try? await cluster.nodeStatuses())?.allSatisfy(\.up) == true })
             let reply = try await cluster.postSentence(sentenceJSON(sentence: "only once", id: "slow-1"))
             let statuses = try await cluster.nodeStatuses()
             try #require(reply.status == 201, "\(reply.text) \(statuses)")
             #expect(try reply.decode(RouteReply.self).server == "B")
+            #expect(try reply.decode(RouteReply.self).filter == .down, "A was tried first")
             // The held insert reaches A after the balancer gave up on it. Whether the balancer
             // withdrew the attempt before (A refuses it) or after (A deletes its copy), A
             // ends up without it.

@@ -4,7 +4,8 @@ Started by run.sh (which installs Chromium and Playwright). It starts two storag
 nodes and a balancer on 127.0.0.1 with ephemeral ports, posts sentences (one of them
 HTML-looking), opens the dashboard at 1280x800 and 375x812 and checks the *rendered*
 page against the nodes' own data; then it kills node B and checks the page shows it
-down. Every process it starts is stopped again, by PID, whatever happens.
+down, and brings it back on a read-only volume and checks the page shows that.
+Every process it starts is stopped again, by PID, whatever happens.
 
 Environment: BIN_DIR (node and balancer binaries), ARTIFACTS (screenshots, logs),
 CHROMIUM (browser executable, default /usr/bin/chromium).
@@ -196,7 +197,7 @@ def run(work):
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
         )
         try:
-            exercise(browser, base, nodes, usage, docs, node_data)
+            exercise(browser, base, nodes, usage, docs, node_data, work, node_bin)
         finally:
             browser.close()
 
@@ -213,7 +214,7 @@ def open_page(browser, base, width, height, log):
     return page
 
 
-def exercise(browser, base, nodes, usage, docs, node_data):
+def exercise(browser, base, nodes, usage, docs, node_data, work, node_bin):
     log = {"dialogs": [], "errors": [], "requests": []}
     page = open_page(browser, base, 1280, 800, log)
     # The phone page opens now too, so its charts have a history by the time it is checked.
@@ -402,6 +403,27 @@ def exercise(browser, base, nodes, usage, docs, node_data):
     page.select_option("#pub-node", "")
     time.sleep(1)
     page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-1280-node-down.png"))
+
+    # --- the node comes back on a read-only volume -------------------------------
+    # Its folder is mounted read-only for it alone (a user and mount namespace of its
+    # own): it serves what it has and refuses writes, and the page says so.
+    port_b = nodes["B"]["url"].rsplit(":", 1)[1]
+    start(
+        "node B, read-only",
+        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"', work,
+         node_bin, "--name", "B", "--host", "127.0.0.1", "--port", port_b,
+         "--database", os.path.join(work, "B.sqlite"), "--so-info", os.path.join(work, "no-so-info")],
+        os.path.join(ARTIFACTS, "node-B-read-only.log"),
+    )
+    for label, view in (("1280 px", page), ("375 px", phone)):
+        wait_js(view, f"{label}: node B back read-only shows READ ONLY with the reason",
+                "() => { const b = document.querySelector(\".node-card[data-node='B']\");"
+                " const err = b.querySelector('.node-card__error');"
+                " return !b.classList.contains('is-down') && b.classList.contains('is-read-only') &&"
+                " b.querySelector('.pill').textContent === 'READ ONLY' && !err.hidden && err.textContent.includes('read-only'); }",
+                timeout=10_000,
+                detail_js="() => [...document.querySelectorAll('.node-card')].map(c => c.innerText)")
+    page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-1280-node-read-only.png"))
     check("no alert or other dialog fired, to the end", not log["dialogs"], str(log["dialogs"]))
     uncaught = [e for e in log["errors"] if e.startswith("uncaught")]
     check("no uncaught script errors, to the end", not uncaught, str(uncaught[:3]))

@@ -90,7 +90,57 @@ struct LoaderRun {
     }
 }
 
+/// How a loader run through a cluster ended: what the loader said, and the ids on the nodes.
+struct RunOutcome {
+    var status: Int32
+    var summary: LoaderSummary?
+    var loaderErrors: String
+    var accounting: Accounting
+    var seconds: Double
+
+    /// The loader exited 0 having sent every sentence, none was lost, and at most
+    /// `duplicates` were stored twice.
+    func expectComplete(allowingDuplicates duplicates: Int = 0, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(self.status == 0, "loader: \(self.loaderErrors)", sourceLocation: sourceLocation)
+        #expect(self.summary?.sent == self.accounting.expected, sourceLocation: sourceLocation)
+        #expect(self.accounting.lost == 0, "\(self.accounting)", sourceLocation: sourceLocation)
+        #expect(self.accounting.duplicated <= duplicates, "\(self.accounting)", sourceLocation: sourceLocation)
+    }
+
+    func record(_ fault: String, _ outcome: String) {
+        FaultRow(
+            fault: fault, outcome: outcome, sent: self.summary?.sent, stored: self.accounting.stored,
+            lost: self.accounting.lost, duplicated: self.accounting.duplicated, seconds: self.seconds
+        ).record()
+    }
+}
+
 extension ProcessCluster {
+    /// Sends `count` numbered sentences through the loader (concurrency 16). `fault`
+    /// runs once the nodes hold 800 more sentences than before; `afterRun` once the
+    /// loader has ended. Then waits until the balancer has settled everything in
+    /// doubt and counts the run's ids on every node.
+    func load(
+        _ count: Int, runID: String,
+        fault: ((ProcessCluster) async throws -> Void)? = nil,
+        afterRun: ((ProcessCluster) async throws -> Void)? = nil
+    ) async throws -> RunOutcome {
+        let start = ContinuousClock.now
+        let before = try await self.totalCount()
+        let loader = try LoaderRun.start(self, count: count, runID: runID)
+        if let fault {
+            try await self.waitForStored(before + 800)
+            try await fault(self)
+        }
+        let (status, summary) = try await loader.finish()
+        try await afterRun?(self)
+        try await self.waitUntilSettled()
+        let accounting = Accounting(runID: runID, count: count, storedIDs: try await self.allIDs())
+        return RunOutcome(
+            status: status, summary: summary, loaderErrors: loader.child.standardError, accounting: accounting, seconds: seconds(since: start)
+        )
+    }
+
     /// Sentences stored on all nodes together, as the nodes count them (every node must answer).
     func totalCount() async throws -> Int {
         var total = 0

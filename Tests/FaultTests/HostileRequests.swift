@@ -1,4 +1,5 @@
 import Foundation
+import SentenceKit
 
 /// A reproducible source of hostile HTTP requests: random bytes, broken JSON, deep
 /// nesting, huge numbers, wrong types, control bytes, invalid UTF-8, 10 MB bodies,
@@ -136,22 +137,5 @@ struct HostileRequests {
 
     private mutating func randomBytes(count: Int) -> [UInt8] {
         (0..<count).map { _ in UInt8(truncatingIfNeeded: self.random.next()) }
-    }
-}
-
-/// A small, fast, seedable generator (Steele, Lea and Flood's SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        self.state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

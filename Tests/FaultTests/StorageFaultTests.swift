@@ -10,15 +10,11 @@ import Testing
 /// the node (a user and mount namespace of its own; no root needed).
 @Suite(.serialized) struct StorageFaultTests {
     @Test func aFullDiskSendsTheLoadToTheOtherNodeAndLosesNothing() async throws {
-        let count = 3_000
         try await ProcessCluster.run(launch: { name, folder in
             name == "A" ? .smallDisk("1m", folder: folder) : .init()
         }) { cluster in
-            let start = ContinuousClock.now
-            let loader = try LoaderRun.start(cluster, count: count, runID: "full")
-            let (status, summary) = try await loader.finish()
-            #expect(status == 0, "loader: \(loader.child.standardError)")
-            #expect(summary?.sent == count)
+            let run = try await cluster.load(3_000, runID: "full")
+            run.expectComplete()
 
             let usage = try await cluster.http.get(cluster.nodeURL("A") + "/usage").decode(UsageReport.self)
             #expect(usage.writable == false)
@@ -31,19 +27,13 @@ import Testing
             #expect(try refused.decode(ErrorReply.self).error.hasPrefix("disk full"))
             let statuses = try await cluster.nodeStatuses()
             #expect(statuses.first { $0.name == "A" }.map { $0.up && !$0.writable } == true, "A: up for reads, not for writes")
-
             let onA = try await cluster.documents(on: "A")
-            let accounting = Accounting(runID: "full", count: count, storedIDs: try await cluster.allIDs())
             #expect(!onA.isEmpty, "A stored some before it filled up")
             #expect(usage.database == onA.count, "A serves everything it acknowledged")
-            #expect(accounting.lost == 0, "\(accounting)")
-            #expect(accounting.duplicated == 0, "\(accounting)")
-            FaultRow(
-                fault: "disk full on one node (1 MB tmpfs)",
-                outcome: "507 `disk full`, /health 503, A kept \(onA.count) readable; B took the rest; loader exit \(status)",
-                sent: summary?.sent, stored: accounting.stored, lost: accounting.lost, duplicated: accounting.duplicated,
-                seconds: seconds(since: start)
-            ).record()
+            run.record(
+                "disk full on one node (1 MB tmpfs)",
+                "507 `disk full`, /health 503, A kept \(onA.count) readable; B took the rest; loader exit \(run.status)"
+            )
         }
     }
 
@@ -113,15 +103,13 @@ import Testing
         try await ProcessCluster.run(launch: { name, folder in
             name == "A" && readOnly.withLock { $0 } ? .readOnly(folder: folder) : .init()
         }) { cluster in
-            let first = try LoaderRun.start(cluster, count: 200, runID: "before")
-            #expect(try await first.finish().status == 0)
+            try await cluster.load(200, runID: "before").expectComplete()
             let kept = try await cluster.documents(on: "A")
             #expect(!kept.isEmpty)
             try await cluster.stopNode("A")
             readOnly.withLock { $0 = true }
             try await cluster.restartNode("A")
 
-            let start = ContinuousClock.now
             let health = try await cluster.http.get(cluster.nodeURL("A") + "/health")
             #expect(health.status == 503)
             let refused = try await cluster.http.post(cluster.nodeURL("A") + "/sentence", json: sentenceJSON(sentence: "one more"))
@@ -133,20 +121,13 @@ import Testing
             }
             #expect(seen, "the balancer sees A up for reads, not writes")
 
-            let count = 2_000
-            let loader = try LoaderRun.start(cluster, count: count, runID: "ro")
-            let (status, summary) = try await loader.finish()
-            #expect(status == 0, "loader: \(loader.child.standardError)")
-            let accounting = Accounting(runID: "ro", count: count, storedIDs: try await cluster.allIDs())
-            #expect(accounting.lost == 0, "\(accounting)")
-            #expect(accounting.duplicated == 0, "\(accounting)")
+            let run = try await cluster.load(2_000, runID: "ro")
+            run.expectComplete()
             #expect(try await cluster.documents(on: "A") == kept, "nothing new on A")
-            FaultRow(
-                fault: "read-only database on one node (volume mounted read-only)",
-                outcome: "node starts read-only: 503 on writes, /health 503, \(kept.count) sentences still served; loader exit \(status)",
-                sent: summary?.sent, stored: accounting.stored, lost: accounting.lost, duplicated: accounting.duplicated,
-                seconds: seconds(since: start)
-            ).record()
+            run.record(
+                "read-only database on one node (volume mounted read-only)",
+                "node starts read-only: 503 on writes, /health 503, \(kept.count) sentences still served; loader exit \(run.status)"
+            )
         }
     }
 }

@@ -237,9 +237,12 @@ function renderCards() {
     const el = cluster.cards.get(name);
     if (!el) continue;
     const up = node.up === true;
+    // Up, but refusing writes (disk full, read-only database): it still serves reads.
+    const readOnly = up && node.writable === false;
     el.card.classList.toggle("is-down", !up);
-    el.state.textContent = up ? "UP" : "DOWN";
-    el.state.className = `pill ${up ? "pill--up" : "pill--down"}`;
+    el.card.classList.toggle("is-read-only", readOnly);
+    el.state.textContent = !up ? "DOWN" : readOnly ? "READ ONLY" : "UP";
+    el.state.className = `pill ${!up ? "pill--down" : readOnly ? "pill--readonly" : "pill--up"}`;
     el.url.textContent = node.url || "";
     el.docs.textContent = typeof node.database === "number" ? numberFormat.format(node.database) : "–";
     el.docs.dataset.value = typeof node.database === "number" ? String(node.database) : "";
@@ -250,11 +253,13 @@ function renderCards() {
     el.meterCpu.style.width = `${clampPercent(node.cpu)}%`;
     el.age.textContent = node.lastPoll ? `polled ${formatAge(now - parseUTC(node.lastPoll))}` : "not polled yet";
     el.age.title = node.lastPoll ? `${node.lastPoll} UTC` : "";
-    el.error.hidden = up || !node.lastError;
-    el.error.textContent = node.lastError ? String(node.lastError) : "";
+    const problem = !up ? node.lastError : readOnly ? node.writeError : null;
+    el.error.hidden = !problem;
+    el.error.textContent = problem ? String(problem) : "";
+    const state = !up ? `down (${node.lastError || "no answer"})` : readOnly ? `read only (${node.writeError || "cannot store"})` : "up";
     el.card.setAttribute(
       "aria-label",
-      `Node ${name}: ${up ? "up" : `down (${node.lastError || "no answer"})`}, ${el.docs.textContent} documents, ` +
+      `Node ${name}: ${state}, ${el.docs.textContent} documents, ` +
         `RAM ${el.ram.textContent}, CPU ${el.cpu.textContent}, source ${el.source.textContent}, ${el.age.textContent}`,
     );
   }

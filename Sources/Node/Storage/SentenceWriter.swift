@@ -92,26 +92,6 @@ final class SentenceWriter: @unchecked Sendable {
     /// savepoint per operation would isolate them too, but makes SQLite journal
     /// every page each one touches: three times slower for a batch of 10,000.)
     func commit(_ operations: [WriteOperation]) -> [Result<WriteOutcome, any Error>] {
-        // Refused attempts are answered before the transaction, so they do not make
-        // the whole group roll back. No revocation can slip in between: it is a write too.
-        var results = [Result<WriteOutcome, any Error>?](repeating: nil, count: operations.count)
-        for (index, operation) in operations.enumerated() {
-            if case .insert(_, let attempt?) = operation, self.revokedAttempts > 0 {
-                do {
-                    if try self.wasRevoked(attempt) { results[index] = .failure(WriteRefusal.revoked(attempt: attempt)) }
-                } catch {
-                    results[index] = .failure(error)
-                }
-            }
-        }
-        let open = operations.indices.filter { results[$0] == nil }
-        for (index, result) in zip(open, self.commitTogether(open.map { operations[$0] })) {
-            results[index] = result
-        }
-        return results.map { $0! }
-    }
-
-    private func commitTogether(_ operations: [WriteOperation]) -> [Result<WriteOutcome, any Error>] {
         guard !operations.isEmpty else { return [] }
         var count = self.count
         var revoked = self.revokedAttempts
@@ -125,7 +105,7 @@ final class SentenceWriter: @unchecked Sendable {
         } catch {
             try? self.db.execute("ROLLBACK")
             if operations.count == 1 { return [.failure(error)] }
-            return operations.flatMap { self.commitTogether([$0]) }
+            return operations.flatMap { self.commit([$0]) }
         }
     }
 
@@ -138,6 +118,12 @@ final class SentenceWriter: @unchecked Sendable {
     private func apply(_ operation: WriteOperation, count: inout Int, revoked: inout Int) throws -> WriteOutcome {
         switch operation {
         case .insert(let items, let attempt):
+            // Checked inside the transaction, so a withdrawal earlier in the same group
+            // counts too. A late attempt is rare: the group's rollback and retry one by
+            // one that this causes costs nothing in the common case.
+            if let attempt, revoked > 0, try self.wasRevoked(attempt) {
+                throw WriteRefusal.revoked(attempt: attempt)
+            }
             let date = DocumentDate.now()
             let token: SQLiteValue = attempt.map { .text($0) } ?? .null
             var stored: [StoredDocument] = []

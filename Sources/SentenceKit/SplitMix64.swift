@@ -1,0 +1,19 @@
+/// A small, fast generator with a fixed algorithm (Steele, Lea and Flood's
+/// SplitMix64), so a seed gives the same sequence on every platform and Swift
+/// version, which the standard library does not promise for its own: the loader's
+/// seeded authors, and tests that generate input.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) {
+        self.state = seed
+    }
+
+    public mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
