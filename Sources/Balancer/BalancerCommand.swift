@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
 import Logging
 import SentenceKit
@@ -90,7 +91,9 @@ struct BalancerCommand: AsyncParsableCommand {
 
         func seconds(_ flag: Double?, _ variable: String, _ fallback: Duration, allowZero: Bool = false) throws -> Duration {
             guard let value = try flag ?? environment.value(variable, as: Double.self) else { return fallback }
-            return try EnvironmentSettings.duration(seconds: value, option: variable.lowercased(), allowZero: allowZero)
+            // BALANCER_POLL_INTERVAL → --poll-interval, as the user may have written either.
+            let option = "--" + variable.dropFirst("BALANCER_".count).lowercased().replacingOccurrences(of: "_", with: "-")
+            return try EnvironmentSettings.duration(seconds: value, option: option, allowZero: allowZero)
         }
         configuration.pollInterval = try seconds(self.pollInterval, "BALANCER_POLL_INTERVAL", configuration.pollInterval, allowZero: true)
         configuration.pollTimeout = try seconds(self.pollTimeout, "BALANCER_POLL_TIMEOUT", configuration.pollTimeout)

@@ -61,11 +61,21 @@ final class ClusterView: Sendable {
         self.reserve(count: 1, excluding: excluded).first
     }
 
+    /// Nodes that must take no sentence yet, whatever their state: those with forwards
+    /// still in doubt. Until the balancer has withdrawn those on the node, an old
+    /// attempt arriving late could take over (by replaying it) a document a newer
+    /// forward stored and acknowledged, and withdrawing the old attempt would then
+    /// delete it.
+    func unsettled() -> Set<Int> {
+        Set(self.inDoubt.counts().enumerated().filter { $0.element > 0 }.map(\.offset))
+    }
+
     /// Routes `count` sentences as if they were posted one by one: each is counted
     /// before the next is placed, so two tied empty nodes split a batch evenly.
     /// Empty when no node is up.
     func reserve(count: Int, excluding excluded: Set<Int> = []) -> [Reservation] {
-        self.state.withLock { nodes in
+        let excluded = excluded.union(self.unsettled())
+        return self.state.withLock { nodes in
             var loads = nodes.map(\.load)
             for index in excluded { loads[index].up = false }
             let placements = RoutingRule.place(count: count, on: loads)
@@ -81,13 +91,14 @@ final class ClusterView: Sendable {
         let known = self.state.withLock { $0 }
         return zip(known, reports).map { state, report in
             guard let report else { return NodeLoad(documents: state.acknowledged, ram: state.ram, cpu: state.cpu, up: false) }
-            return NodeLoad(documents: report.database, ram: report.ram, cpu: report.cpu, up: report.writable ?? true)
+            return NodeLoad(documents: report.database, ram: report.ram, cpu: report.cpu, up: report.canStore)
         }
     }
 
     /// Counts `count` sentences against a given node, if it takes writes and is not excluded.
     func reserve(node: Int, count: Int, excluding excluded: Set<Int> = []) -> Bool {
-        self.state.withLock { nodes in
+        let excluded = excluded.union(self.unsettled())
+        return self.state.withLock { nodes in
             guard nodes[node].load.up, !excluded.contains(node) else { return false }
             nodes[node].inFlight += count
             return true
@@ -136,7 +147,7 @@ final class ClusterView: Sendable {
     func pollSucceeded(node: Int, usage: UsageReport, acknowledgedAtStart: Int) -> PollChange {
         self.state.withLock { nodes in
             var state = nodes[node]
-            let change = PollChange(cameUp: !state.up, writableChanged: state.writable != (usage.writable ?? true))
+            let change = PollChange(cameUp: !state.up, writableChanged: state.writable != usage.canStore)
             // The node counted somewhere between sending and answering: anything from
             // what we knew then to everything we have acknowledged or sent since.
             // (Another poll may have resynced the count meanwhile, even downwards.)
@@ -150,7 +161,7 @@ final class ClusterView: Sendable {
             state.source = usage.source
             state.lastPoll = DocumentDate.now()
             state.lastError = nil
-            state.writable = usage.writable ?? true
+            state.writable = usage.canStore
             state.writeError = usage.writeError
             nodes[node] = state
             return change

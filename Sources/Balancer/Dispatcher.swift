@@ -84,7 +84,7 @@ struct Dispatcher: Sendable {
     private func place(clientID: String?, excluding tried: Set<Int>, reported: [NodeLoad]?) -> ClusterView.Reservation? {
         if let reported {
             var loads = reported
-            for index in tried { loads[index].up = false }
+            for index in tried.union(self.view.unsettled()) { loads[index].up = false }
             return RoutingRule.choose(loads).map { .init(node: $0.index, filter: $0.filter) }
         }
         if let clientID, let known = self.recent.route(for: clientID),
@@ -110,7 +110,7 @@ struct Dispatcher: Sendable {
             var free: [Int] = []
             let reservations: [ClusterView.Reservation]
             if var loads = reported {
-                for index in excluded { loads[index].up = false }
+                for index in excluded.union(self.view.unsettled()) { loads[index].up = false }
                 free = pending
                 reservations = RoutingRule.place(count: free.count, on: loads).map { .init(node: $0.index, filter: $0.filter) }
             } else {

@@ -75,11 +75,17 @@ struct NodeClient: Sendable {
         request.body = .bytes(JSONWire.encode(revocation))
         let response = try await self.http.execute(request, timeout: .init(self.forwardTimeout))
         let body = try await response.body.collect(upTo: 1 << 16)
+        if response.status == .notFound || response.status == .methodNotAllowed {
+            throw WithdrawalUnsupported()
+        }
         guard response.status == .ok, let reply = try? JSONWire.decode(DeleteReply.self, from: body) else {
             throw NodeRequestError("POST /revocations answered \(response.status.code)")
         }
         return reply.deleted
     }
+
+    /// A node of an older version, without `POST /revocations`.
+    struct WithdrawalUnsupported: Error {}
 
     /// Errors that prove the request never reached the node: no connection was made.
     static func certainlyNotSent(_ error: any Error) -> Bool {

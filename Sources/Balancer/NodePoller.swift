@@ -62,7 +62,8 @@ final class NodePoller: Service, Sendable {
                 }
             }
             self.metrics.polled(server: endpoint.name, duration: ContinuousClock.now - start)
-            await self.settleInDoubtWrites(on: index)
+            // A node that cannot store would refuse the withdrawals too; they wait for it.
+            if usage.canStore { await self.settleInDoubtWrites(on: index) }
             return usage
         } catch {
             let reason = NodeClient.describe(error)
@@ -76,7 +77,8 @@ final class NodePoller: Service, Sendable {
 
     /// The node answers again: withdraw every forward to it whose outcome was never
     /// known, so a copy it stored after all (and that was stored elsewhere since, or
-    /// answered 503) is deleted, and a late copy still on its way is refused.
+    /// answered 503) is deleted, and a late copy still on its way is refused. The node
+    /// takes no sentences until this is done (see `ClusterView.unsettled`).
     private func settleInDoubtWrites(on index: Int) async {
         let endpoint = self.view.endpoints[index]
         let entries = self.view.inDoubt.claim(node: index)
@@ -88,6 +90,14 @@ final class NodePoller: Service, Sendable {
                 removed += try await self.client.revoke(endpoint, Revocation(attempt: entry.attempt, ids: entry.ids))
                 self.view.inDoubt.settled(node: index, entry)
                 settled += 1
+            } catch is NodeClient.WithdrawalUnsupported {
+                // Waiting would keep the node out of routing for good (during a rolling
+                // upgrade, say): give up on these, and say what that may leave.
+                self.logger.warning(
+                    "node cannot withdraw forwards (an older version?); sentences of those in doubt may be stored twice",
+                    metadata: ["server": "\(endpoint.name)", "sentences": "\(entry.ids.count)"]
+                )
+                self.view.inDoubt.settled(node: index, entry)
             } catch {
                 self.logger.warning(
                     "could not settle in-doubt forwards yet",
@@ -98,6 +108,7 @@ final class NodePoller: Service, Sendable {
         }
         self.view.inDoubt.release(node: index)
         self.metrics.duplicatesRemoved(server: endpoint.name, count: removed)
+        guard settled > 0 else { return }
         self.logger.notice(
             "settled forwards whose outcome was unknown",
             metadata: ["server": "\(endpoint.name)", "attempts": "\(settled)", "secondCopiesRemoved": "\(removed)"]

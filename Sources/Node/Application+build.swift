@@ -22,6 +22,8 @@ struct NodeConfiguration: Sendable {
     /// connections, so the balancer is the side that closes them.
     var idleTimeout: Duration = .seconds(75)
     var usageInterval: Duration = .seconds(1)
+    /// How often a node that could not write tries a test write.
+    var storageProbeInterval: Duration = .seconds(1)
     var logLevel: Logger.Level = .info
 }
 
@@ -57,7 +59,7 @@ func buildApplication(
         logger: logger
     )
     // Services stop in reverse order: the server drains first, then sampling, then the database.
-    app.addServices(DatabaseService(store: store, probeInterval: configuration.usageInterval), usage)
+    app.addServices(DatabaseService(store: store, probeInterval: configuration.storageProbeInterval), usage)
     return app
 }
 

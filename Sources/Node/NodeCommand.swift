@@ -82,7 +82,7 @@ struct NodeCommand: AsyncParsableCommand {
         configuration.checkOnStart = try self.checkOnStart ?? environment.flag("NODE_CHECK_ON_START") ?? configuration.checkOnStart
         configuration.logLevel = try self.logLevel ?? environment.value("NODE_LOG_LEVEL") ?? configuration.logLevel
         if let seconds = try self.idleTimeout ?? environment.value("NODE_IDLE_TIMEOUT", as: Double.self) {
-            configuration.idleTimeout = try EnvironmentSettings.duration(seconds: seconds, option: "idle-timeout")
+            configuration.idleTimeout = try EnvironmentSettings.duration(seconds: seconds, option: "--idle-timeout")
         }
         guard (0...65535).contains(configuration.port) else {
             throw ValidationError("port must be 0–65535, got \(configuration.port)")

@@ -54,6 +54,9 @@ public struct UsageReport: Codable, Sendable, Equatable {
     /// Why the node cannot store, when `writable` is false.
     public var writeError: String?
 
+    /// Whether the node takes writes (true for nodes that do not say).
+    public var canStore: Bool { self.writable ?? true }
+
     public init(
         ram: Int, cpu: Int, database: Int, source: UsageSource, name: String? = nil,
         writable: Bool? = nil, writeError: String? = nil

@@ -30,18 +30,23 @@ final class ClusterFixture: Sendable {
         nodeMaxBody: Int? = nil,
         forwardTimeout: Duration? = nil,
         nodeDelay: [String: Duration] = [:],
+        olderNodes: Bool = false,
         _ body: (ClusterFixture) async throws -> Void
     ) async throws {
         try await using(
-            Self.start(nodes: names, pollInterval: pollInterval, nodeMaxBody: nodeMaxBody, forwardTimeout: forwardTimeout, nodeDelay: nodeDelay),
+            Self.start(
+                nodes: names, pollInterval: pollInterval, nodeMaxBody: nodeMaxBody, forwardTimeout: forwardTimeout,
+                nodeDelay: nodeDelay, olderNodes: olderNodes
+            ),
             stop: { await $0.stop() }, body
         )
     }
 
-    /// `nodeDelay`: nodes the balancer reaches through a `SlowNodeProxy` holding each POST that long.
+    /// `nodeDelay`: nodes the balancer reaches through a `SlowNodeProxy` holding each insert
+    /// that long; with `olderNodes`, those proxies also act as nodes without `/revocations`.
     static func start(
         nodes names: [String] = ["A", "B"], pollInterval: Duration = .milliseconds(500), nodeMaxBody: Int? = nil,
-        forwardTimeout: Duration? = nil, nodeDelay: [String: Duration] = [:]
+        forwardTimeout: Duration? = nil, nodeDelay: [String: Duration] = [:], olderNodes: Bool = false
     ) async throws -> ClusterFixture {
         let folder = try makeTemporaryFolder("balancer-tests")
         var running: [String: RunningServer] = [:]
@@ -54,7 +59,9 @@ final class ClusterFixture: Sendable {
         var proxies: [String: SlowNodeProxy] = [:]
         var routes = ports
         for (name, delay) in nodeDelay {
-            let proxy = try await SlowNodeProxy.start(before: "http://127.0.0.1:\(ports[name]!)", delay: delay, http: TestHTTP.sharedClient)
+            let proxy = try await SlowNodeProxy.start(
+                before: "http://127.0.0.1:\(ports[name]!)", delay: delay, olderNode: olderNodes, http: TestHTTP.sharedClient
+            )
             proxies[name] = proxy
             routes[name] = proxy.server.port
         }

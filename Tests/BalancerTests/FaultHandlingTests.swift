@@ -50,6 +50,20 @@ import Testing
         #expect(writes.claim(node: 0).map(\.attempt) == ["a2", "a3"])
     }
 
+    @Test func aNodeTakesNoSentenceUntilItsForwardsInDoubtAreWithdrawn() {
+        let view = self.view()
+        view.inDoubt.record(node: 0, attempt: "a1", ids: ["x"])
+        #expect(view.unsettled() == [0])
+        #expect(view.reserve(count: 3).map(\.node) == [1, 1, 1])
+        #expect(!view.reserve(node: 0, count: 1), "not even a known id's retry")
+        let entries = view.inDoubt.claim(node: 0)
+        #expect(view.reserve()?.node == 1, "still unsettled while the withdrawal runs")
+        view.inDoubt.settled(node: 0, entries[0])
+        view.inDoubt.release(node: 0)
+        #expect(view.unsettled().isEmpty)
+        #expect(view.reserve()?.node == 0)
+    }
+
     @Test func onlyAFailureToConnectProvesAForwardNeverArrived() {
         #expect(NodeClient.certainlyNotSent(IOError(errnoCode: ECONNREFUSED, reason: "connect")))
         #expect(NodeClient.certainlyNotSent(HTTPClientError.connectTimeout))
@@ -59,7 +73,7 @@ import Testing
         #expect(!NodeClient.certainlyNotSent(IOError(errnoCode: ECONNRESET, reason: "read")))
     }
 
-    @Test func aForwardThatTimesOutIsRememberedAndItsLateCopyRemoved() async throws {
+    @Test func aForwardThatTimesOutIsRememberedAndItsLateCopyNeverKept() async throws {
         // A node that takes longer than the forward timeout, then stores all the same.
         try await ClusterFixture.run(nodes: ["A", "B"], forwardTimeout: .seconds(1), nodeDelay: ["A": .seconds(3)]) { cluster in
             // Both up, so the rule picks A (the first) and its forward times out.
@@ -79,6 +93,23 @@ import Testing
             #expect(settled)
             #expect(try await cluster.count(on: "A") == 0)
             #expect(try await cluster.documents(on: "B").map(\.id) == ["slow-1"])
+            let metrics = try await cluster.http.get(cluster.url + "/metrics").text
+            #expect(metrics.contains(#"balancer_in_doubt_sentences_total{server="A"} 1"#))
+        }
+    }
+
+    @Test func aNodeWithoutWithdrawalsIsNotKeptOutOfRoutingForGood() async throws {
+        try await ClusterFixture.run(nodes: ["A", "B"], forwardTimeout: .seconds(1), nodeDelay: ["A": .seconds(3)], olderNodes: true) { cluster in
+            #expect(await eventually { (try? await cluster.nodeStatuses())?.allSatisfy(\.up) == true })
+            let reply = try await cluster.postSentence(sentenceJSON(sentence: "in doubt on an old node", id: "old-1"))
+            #expect(reply.status == 201)
+            #expect(try reply.decode(RouteReply.self).filter == .down, "A was tried first, and timed out")
+            // A cannot withdraw: the balancer gives the attempt up, and A takes sentences again.
+            let routable = await eventually(timeout: .seconds(15)) {
+                guard let statuses = try? await cluster.nodeStatuses() else { return false }
+                return statuses.allSatisfy { $0.up && $0.inDoubt == 0 }
+            }
+            #expect(routable)
             let metrics = try await cluster.http.get(cluster.url + "/metrics").text
             #expect(metrics.contains(#"balancer_in_doubt_sentences_total{server="A"} 1"#))
         }

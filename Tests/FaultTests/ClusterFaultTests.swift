@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct ClusterFaultTests {
     static let sentences = 4_000
 
-    @Test func aHungNodeIsRoutedAroundAndTheCopiesItStoresLateAreRemoved() async throws {
+    @Test func aHungNodeIsRoutedAroundAndNothingItStoresLateIsKept() async throws {
         try await ProcessCluster.run(balancerArguments: ["--forward-timeout", "2"]) { cluster in
             let run = try await cluster.load(Self.sentences, runID: "hung", fault: { cluster in
                 let onB = try await cluster.count(on: "B")
@@ -24,11 +24,12 @@ import Testing
             let metrics = try await cluster.http.get(cluster.url + "/metrics").text
             let inDoubt = metric(metrics, #"balancer_in_doubt_sentences_total{server="A"}"#)
             let removed = metric(metrics, #"balancer_duplicates_removed_total{server="A"}"#)
+            // Each of them A either stored late (and deleted when withdrawn) or refused
+            // (withdrawn first): `duplicated == 0` above says no copy was kept.
             #expect(inDoubt > 0, "forwards were in flight to A when it stopped")
-            #expect(removed <= inDoubt)
             run.record(
                 "node hung (SIGSTOP), forward timeout 2 s",
-                "loader exit \(run.status); \(Int(inDoubt)) forwards in doubt, \(Int(removed)) late copies removed on SIGCONT"
+                "loader exit \(run.status); \(Int(inDoubt)) forwards in doubt; on SIGCONT \(Int(removed)) late copies deleted, the rest refused"
             )
         }
     }

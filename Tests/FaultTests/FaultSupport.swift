@@ -172,10 +172,12 @@ func seconds(since start: ContinuousClock.Instant) -> Double {
 }
 
 extension ProcessCluster.NodeLaunch {
-    /// Runs the node in a user and mount namespace of its own (no root needed), where
-    /// `setup` is run first with the node's folder as `$0`.
+    /// Runs the node in a mount namespace of its own, where `setup` is run first with
+    /// the node's folder as `$0`. Root needs nothing more; anyone else gets a user
+    /// namespace too (where unprivileged ones are allowed, as on Debian).
     static func privateMount(_ setup: String, folder: URL) -> Self {
-        Self(wrapper: ["/usr/bin/unshare", "--user", "--map-root-user", "--mount", "sh", "-c", "\(setup) && exec \"$@\"", folder.path])
+        let namespaces = getuid() == 0 ? ["--mount"] : ["--user", "--map-root-user", "--mount"]
+        return Self(wrapper: ["/usr/bin/unshare"] + namespaces + ["sh", "-c", "\(setup) && exec \"$@\"", folder.path])
     }
 
     /// The node's folder becomes a tmpfs of `size` (e.g. `2m`) that only it sees: a disk that fills up.

@@ -65,7 +65,7 @@ import Testing
         FaultRow(
             fault: "\(Self.requests) hostile requests to the \(target)",
             outcome: "no crash, no 5xx; \(statuses), closed without reply ×\(tally.noReply)",
-            sent: tally.created, stored: stored, lost: 0, duplicated: 0, seconds: seconds
+            sent: tally.created, stored: stored, seconds: seconds
         ).record()
     }
 

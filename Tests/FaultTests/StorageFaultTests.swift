@@ -60,7 +60,8 @@ import Testing
             FaultRow(
                 fault: "disk fills in the middle of a 100-sentence batch",
                 outcome: "507; the batch rolled back whole, \(acknowledged.count / 100) earlier batches intact",
-                sent: acknowledged.count + 100, stored: stored.count, lost: 0, duplicated: stored.count - Set(stored).count
+                sent: acknowledged.count + 100, stored: stored.count, lost: Set(acknowledged).subtracting(stored).count,
+                duplicated: stored.count - Set(stored).count
             ).record()
         }
     }
@@ -93,7 +94,7 @@ import Testing
             FaultRow(
                 fault: "disk full, then space freed (1 MB deleted)",
                 outcome: "writable again \(String(format: "%.1f", seconds(since: start))) s after the delete (a test write once a second)",
-                stored: batch * 50 + 1, lost: 0, duplicated: 0
+                stored: batch * 50 + 1
             ).record()
         }
     }

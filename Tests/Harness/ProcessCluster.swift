@@ -5,12 +5,13 @@ import SentenceKit
 /// with SQLite files in a temp folder, and a `balancer` in front of them.
 /// Every process is stopped (by PID) in `stop()`, or killed when this is released.
 public final class ProcessCluster: @unchecked Sendable {
-    // @unchecked: the process table is only changed through `lock`.
+    // @unchecked: the process table (`nodes`, `runningBalancer`) is only read and
+    // changed under `lock`; everything else is immutable.
     private let lock = NSLock()
     private var nodes: [String: ChildProcess] = [:]
+    private var runningBalancer: ChildProcess?
     public let nodeNames: [String]
     public let nodePorts: [String: Int]
-    public private(set) var balancer: ChildProcess?
     public let balancerPort: Int
     private let balancerArguments: [String]
     private let launch: @Sendable (_ name: String, _ folder: URL) -> NodeLaunch
@@ -70,7 +71,7 @@ public final class ProcessCluster: @unchecked Sendable {
         self.nodeNames = names
         self.nodes = nodes
         self.nodePorts = ports
-        self.balancer = balancer
+        self.runningBalancer = balancer
         self.balancerPort = balancerPort
         self.balancerArguments = balancerArguments
         self.launch = launch
@@ -128,6 +129,11 @@ public final class ProcessCluster: @unchecked Sendable {
         "http://127.0.0.1:\(self.nodePorts[name]!)"
     }
 
+    /// The running balancer process, if any.
+    public var balancer: ChildProcess? {
+        self.lock.withLock { self.runningBalancer }
+    }
+
     /// The running node process called `name`, if any.
     public func node(_ name: String) -> ChildProcess? {
         self.lock.withLock { self.nodes[name] }
@@ -162,8 +168,8 @@ public final class ProcessCluster: @unchecked Sendable {
     @discardableResult
     public func stopBalancer(timeout: Duration = .seconds(30)) async throws -> Int32? {
         let child = self.lock.withLock { () -> ChildProcess? in
-            defer { self.balancer = nil }
-            return self.balancer
+            defer { self.runningBalancer = nil }
+            return self.runningBalancer
         }
         child?.process.terminate()
         return try await child?.wait(timeout: timeout)
@@ -172,8 +178,8 @@ public final class ProcessCluster: @unchecked Sendable {
     /// SIGKILL: the balancer dies with whatever it had in flight.
     public func killBalancer() {
         let child = self.lock.withLock { () -> ChildProcess? in
-            defer { self.balancer = nil }
-            return self.balancer
+            defer { self.runningBalancer = nil }
+            return self.runningBalancer
         }
         child?.kill()
     }
@@ -182,7 +188,7 @@ public final class ProcessCluster: @unchecked Sendable {
     public func restartBalancer() async throws {
         let child = try ChildProcess("balancer", ["--port", String(self.balancerPort)] + self.balancerArguments)
         _ = try await Self.listeningPort(of: child)
-        self.lock.withLock { self.balancer = child }
+        self.lock.withLock { self.runningBalancer = child }
     }
 
     public func documents(on name: String) async throws -> [SentenceDocument] {

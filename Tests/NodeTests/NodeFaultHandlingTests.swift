@@ -185,7 +185,7 @@ import Testing
     @Test func aWithdrawalEarlierInTheSameGroupRefusesTheLateAttempt() throws {
         let fixture = try NodeFixture()
         defer { fixture.remove() }
-        let writer = try SentenceWriter(path: fixture.folder.appendingPathComponent("w.sqlite").path, checkPages: true)
+        let writer = try SentenceWriter(path: fixture.folder.appendingPathComponent("w.sqlite").path, contents: .empty)
         defer { writer.close() }
         let late = IdentifiedSentence(id: "k", author: "U", sentence: "late")
         let other = IdentifiedSentence(id: "j", author: "U", sentence: "fine")

@@ -90,20 +90,19 @@ final class DocumentStore: Sendable {
         } catch {
             throw StoreOpenError(path: path, reason: "cannot create the folder \(folder)")
         }
+        let contents = try SentenceSchema.inspect(path: path, checkPages: checkPages)
         do {
-            let writer = try SentenceWriter(path: path, checkPages: checkPages)
+            let writer = try SentenceWriter(path: path, contents: contents)
             return (writer, try SentenceReader(path: path), nil)
         } catch let error as SQLiteError where error.primary == SQLITE_READONLY || error.primary == SQLITE_CANTOPEN {
             // An existing database that cannot be written is still worth serving.
             let why = StorageFolder.whyNotWritable(folder: folder, file: path) ?? (error.primary == SQLITE_READONLY ? "the file is not writable" : nil)
             guard let why else { throw error }
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw StoreOpenError(path: path, reason: "cannot create it: \(why)")
+            guard contents != .empty else {
+                let exists = FileManager.default.fileExists(atPath: path)
+                throw StoreOpenError(path: path, reason: exists ? "it is empty, and \(why)" : "cannot create it: \(why)")
             }
-            // With a WAL file left by an unclean stop, read through it; without one,
-            // nothing can change the file, so SQLite may skip the shared-memory index.
-            let walExists = FileManager.default.fileExists(atPath: path + "-wal")
-            let reader = try SentenceReader(path: path, mode: walExists ? .readOnly : .immutable, checkPages: checkPages)
+            let reader = try SentenceReader(path: path, mode: StorageFolder.readOnlyMode(for: path))
             return (nil, reader, StorageProblem(kind: .readOnly, detail: why, permanent: true))
         }
     }

@@ -33,16 +33,10 @@ final class SentenceReader: @unchecked Sendable {
 
     /// `mode` is `.readWrite` beside a writer (the connection is still query-only), or
     /// a read-only mode when the node serves a database it cannot write.
-    init(path: String, mode: SQLiteConnection.Mode = .readWrite, checkPages: Bool = true) throws {
+    init(path: String, mode: SQLiteConnection.Mode = .readWrite) throws {
         self.db = try SQLiteConnection(path: path, mode: mode)
         try self.db.execute("PRAGMA busy_timeout = 5000")
         try self.db.execute("PRAGMA query_only = 1")
-        if mode != .readWrite {
-            // Nobody checked this file before: the writer did not open it.
-            guard case .ours = try SentenceSchema.inspect(self.db, checkPages: checkPages) else {
-                throw SchemaProblem("is empty, and read-only: there is nothing to serve")
-            }
-        }
         let columns = "SELECT seq, doc FROM sentences"
         self.ascending = try self.db.prepare("\(columns) WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3")
         self.ascendingByAuthor = try self.db.prepare(

@@ -52,12 +52,12 @@ final class SentenceWriter: @unchecked Sendable {
     /// Revoked attempts on file; while there are none, inserts skip the lookup.
     private var revokedAttempts: Int
 
-    /// Opens the file for writing after checking it is ours (see `SentenceSchema.inspect`).
-    /// Throws `SQLiteError` with `SQLITE_READONLY` when the file can only be read.
-    init(path: String, checkPages: Bool) throws {
+    /// Opens for writing a file `SentenceSchema.inspect` found to hold `contents`, and
+    /// brings it up to date. Throws `SQLiteError` with `SQLITE_READONLY` (or
+    /// `SQLITE_CANTOPEN`) when the file can only be read.
+    init(path: String, contents: SentenceSchema.Contents) throws {
         self.db = try SQLiteConnection(path: path)
         try self.db.execute("PRAGMA busy_timeout = 5000")
-        let contents = try SentenceSchema.inspect(self.db, checkPages: checkPages)
         if self.db.isReadOnly {
             throw SQLiteError(code: SQLITE_READONLY, message: "the file is read-only")
         }

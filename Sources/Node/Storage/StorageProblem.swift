@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 import SentenceKit
 
 #if canImport(Glibc)
@@ -58,6 +59,16 @@ enum StorageFolder {
         var info = statvfs()
         guard statvfs(folder, &info) == 0 else { return nil }
         return (Int(info.f_bavail) * Int(info.f_frsize), Int(info.f_blocks) * Int(info.f_frsize))
+    }
+
+    /// How to open a database for reading only. On a read-only volume without a WAL
+    /// file nothing can change it, so SQLite may skip the shared-memory index (which it
+    /// could not create there); otherwise it reads through the WAL like any reader.
+    static func readOnlyMode(for path: String) -> SQLiteConnection.Mode {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var info = statvfs()
+        let volumeReadOnly = statvfs(folder, &info) == 0 && info.f_flag & UInt(ST_RDONLY) != 0
+        return volumeReadOnly && !FileManager.default.fileExists(atPath: path + "-wal") ? .immutable : .readOnly
     }
 
     /// Why files there cannot be written, or nil when they can.
