@@ -67,7 +67,7 @@ final class ClusterView: Sendable {
     /// forward stored and acknowledged, and withdrawing the old attempt would then
     /// delete it.
     func unsettled() -> Set<Int> {
-        Set(self.inDoubt.counts().enumerated().filter { $0.element > 0 }.map(\.offset))
+        self.inDoubt.nodesWithEntries()
     }
 
     /// Routes `count` sentences as if they were posted one by one: each is counted

@@ -61,6 +61,18 @@ final class InDoubtWrites: Sendable {
         }
     }
 
+    /// Nodes with anything waiting or being settled. Asked on every routing decision:
+    /// no allocation while nothing is in doubt (an empty Set has no storage).
+    func nodesWithEntries() -> Set<Int> {
+        self.state.withLock { nodes in
+            var found = Set<Int>()
+            for (index, node) in nodes.enumerated() where !node.waiting.isEmpty || !node.claimed.isEmpty {
+                found.insert(index)
+            }
+            return found
+        }
+    }
+
     /// Sentences waiting to be settled, per node.
     func counts() -> [Int] {
         self.state.withLock { nodes in

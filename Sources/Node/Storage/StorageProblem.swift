@@ -66,17 +66,17 @@ enum StorageFolder {
     /// could not create there); otherwise it reads through the WAL like any reader.
     static func readOnlyMode(for path: String) -> SQLiteConnection.Mode {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return self.isReadOnlyVolume(folder) && !FileManager.default.fileExists(atPath: path + "-wal") ? .immutable : .readOnly
+    }
+
+    static func isReadOnlyVolume(_ folder: String) -> Bool {
         var info = statvfs()
-        let volumeReadOnly = statvfs(folder, &info) == 0 && info.f_flag & UInt(ST_RDONLY) != 0
-        return volumeReadOnly && !FileManager.default.fileExists(atPath: path + "-wal") ? .immutable : .readOnly
+        return statvfs(folder, &info) == 0 && info.f_flag & UInt(ST_RDONLY) != 0
     }
 
     /// Why files there cannot be written, or nil when they can.
     static func whyNotWritable(folder: String, file: String) -> String? {
-        var info = statvfs()
-        if statvfs(folder, &info) == 0 && info.f_flag & UInt(ST_RDONLY) != 0 {
-            return "its volume is mounted read-only"
-        }
+        if self.isReadOnlyVolume(folder) { return "its volume is mounted read-only" }
         if access(folder, W_OK) != 0 { return "its folder \(folder) is not writable" }
         if access(file, W_OK) != 0 { return "the file is not writable" }
         return nil
