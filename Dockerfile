@@ -37,29 +37,14 @@ RUN swift package resolve
 # SwiftPM refuses a manifest whose target folders are missing.
 COPY Sources ./Sources
 COPY Tests ./Tests
-COPY deploy/healthcheck.sh ./deploy/healthcheck.sh
+COPY deploy/healthcheck.sh deploy/stage.sh ./deploy/
 
 RUN for product in node balancer loader; do \
         swift build -c release --static-swift-stdlib --product "$product" || exit 1; \
     done
 
-# Collect what the runtime image needs in /staging:
-# - the three binaries, debug info stripped (symbols kept, so crash backtraces
-#   still name functions);
-# - the static backtracer, which a statically linked binary cannot find by itself;
-# - any resource bundles (none today: the dashboard is embedded in the binary);
-# - the curl-free healthcheck script.
-WORKDIR /staging
-RUN set -eu; \
-    bin="$(swift build --package-path /build -c release --show-bin-path)"; \
-    for product in node balancer loader; do \
-        strip --strip-debug -o "./$product" "$bin/$product"; \
-    done; \
-    toolchain="$(dirname "$(readlink -f "$(command -v swift)")")/.."; \
-    cp "$toolchain/libexec/swift/linux/swift-backtrace-static" ./; \
-    find -L "$bin/" -maxdepth 1 -regex '.*\.resources$' -exec cp -Ra {} ./ \; ; \
-    install -m 0755 /build/deploy/healthcheck.sh ./healthcheck; \
-    chmod 0755 node balancer loader swift-backtrace-static
+# What the runtime image carries, collected in /staging (deploy/stage.sh says what).
+RUN bash deploy/stage.sh "$(swift build -c release --show-bin-path)" /staging
 
 # ---------------------------------------------------------------------------
 # Run: slim Debian 12 with only the shared libraries the binaries link
@@ -68,16 +53,7 @@ RUN set -eu; \
 #   balancer, loader:  libz.so.1, libstdc++.so.6, libgcc_s.so.1, libm, libc
 # plus ca-certificates (TLS to https:// nodes) and tzdata (Foundation time zones).
 # ---------------------------------------------------------------------------
-FROM debian:bookworm-slim
-
-ARG VERSION=dev
-ARG REVISION=unknown
-
-LABEL org.opencontainers.image.title="sentence-store" \
-      org.opencontainers.image.description="Distributed sentence store: storage node (default), balancer with dashboard, and loader" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
+FROM debian:bookworm-slim AS runtime
 
 # Unpinned for the same reason as above (DL3008): pinned Debian versions go stale.
 # hadolint ignore=DL3008
@@ -94,8 +70,6 @@ RUN export DEBIAN_FRONTEND=noninteractive \
     && useradd --system --uid 10001 --gid sentence --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin sentence \
     && install -d -o sentence -g sentence -m 0755 /app /data
-
-COPY --from=build /staging/ /usr/local/bin/
 
 # Listen on every interface inside the container; keep the SQLite file on the
 # /data volume. NODE_SO_INFO / NODE_PROC are left at /proc: docker-compose.yml
@@ -115,3 +89,31 @@ USER 10001:10001
 # No ENTRYPOINT: the command names the program, so `balancer ...` and
 # `loader ...` work as commands. The node is the default.
 CMD ["node"]
+
+# Last in the stage: a new revision then changes only this layer, and the
+# package layer above stays cached.
+ARG VERSION=dev
+ARG REVISION=unknown
+
+LABEL org.opencontainers.image.title="sentence-store" \
+      org.opencontainers.image.description="Distributed sentence store: storage node (default), balancer with dashboard, and loader" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
+
+# ---------------------------------------------------------------------------
+# Target `prebuilt`: the same runtime image around binaries built on the host
+# (Debian 12, `swift build -c release --static-swift-stdlib`) and staged by
+# deploy/stage.sh into deploy/prebuilt/. For machines without the official
+# Swift image: `make compose-up` uses it when the engine is the local podman.
+#   bash deploy/stage.sh "$(swift build -c release --static-swift-stdlib --show-bin-path)" deploy/prebuilt
+#   docker build --target prebuilt -t sentence-store .
+# ---------------------------------------------------------------------------
+FROM runtime AS prebuilt
+COPY deploy/prebuilt/ /usr/local/bin/
+
+# ---------------------------------------------------------------------------
+# Default target: the runtime image around the binaries of the build stage.
+# ---------------------------------------------------------------------------
+FROM runtime
+COPY --from=build /staging/ /usr/local/bin/

@@ -3,17 +3,20 @@
 #   make demo    build (release) and run two nodes and the balancer on 127.0.0.1,
 #                send the sample text, keep running until Ctrl-C
 #   make test    every test: swift test, the fault suite, the dashboard in a real
-#                browser, the kernel module in a real kernel (qemu), the deployment files
+#                browser, the kernel module in a real kernel (qemu) and through DKMS,
+#                the deployment files, and docker-compose.yml on a real engine
+#   make compose-up    the compose file on Docker, or on podman set up here (NODES=3: three nodes)
+#   make compose-down  stop and remove it, keeping the volumes (VOLUMES=1: those too)
 #   make bench   the benchmark scripts (figures, not pass/fail)
 
 SHELL := /bin/bash
 
-.PHONY: demo test deps build swift-test fault-test browser-test kernel-test deploy-check bench clean
+.PHONY: demo test deps build swift-test fault-test browser-test kernel-test deploy-check compose-test compose-up compose-down bench clean
 
 demo: deps
 	@bash scripts/demo.sh
 
-test: deps swift-test fault-test browser-test kernel-test deploy-check
+test: deps swift-test fault-test browser-test kernel-test deploy-check compose-test
 	@echo "make test: every suite passed"
 
 # System packages the build needs (SwiftPM only names them).
@@ -44,6 +47,20 @@ kernel-test:
 
 deploy-check:
 	bash deploy/check.sh
+
+# docker-compose.yml on a real engine: build, up, load, a node stopped and
+# started, down and up, three nodes, so_info through the mount (Tests/Compose/run.sh).
+compose-test: deps
+	bash Tests/Compose/run.sh
+
+# The engine is a Docker engine when one answers, else podman set up by
+# deploy/engine.sh. The balancer is published on 127.0.0.1:4999 (BALANCER_PUBLISH).
+NODES ?= 2
+compose-up: deps
+	NODES=$(NODES) bash deploy/compose.sh up
+
+compose-down:
+	NODES=$(NODES) bash deploy/compose.sh down $(if $(filter 1 yes true,$(VOLUMES)),--volumes)
 
 bench: deps
 	bash bench/node-post.sh

@@ -13,7 +13,9 @@ Reads the resolved configuration (YAML) on standard input and checks:
   publishes 4999 and has a healthcheck;
 - the loader, if present, is under the `load` profile, does not restart, waits
   for a healthy balancer, sends to http://balancer:4999 and mounts its input
-  read-only.
+  read-only;
+- every service runs an init as PID 1 (`init: true`): forwarded signals make
+  `stop` take a graceful shutdown, not the 10 s kill timeout.
 Prints one line per problem and exits 1 if there is any. Needs PyYAML (the
 docker-compose package brings it).
 """
@@ -122,6 +124,10 @@ def main():
         depends = loader.get("depends_on") or {}
         if not isinstance(depends, dict) or depends.get("balancer", {}).get("condition") != "service_healthy":
             problems.append("loader: does not wait for a healthy balancer")
+
+    for name in sorted(services):
+        if services[name].get("init") is not True:
+            problems.append(f"{name}: no init as PID 1 (init: true)")
 
     for problem in problems:
         print(f"  {problem}")

@@ -225,3 +225,5 @@ module_exit(so_info_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("so_info authors");
 MODULE_DESCRIPTION("RAM and CPU usage percentages in /proc/so_info (RAM;CPU)");
+/* Same as PACKAGE_VERSION in dkms.conf (test/dkms-test.sh checks they agree). */
+MODULE_VERSION("1.0");

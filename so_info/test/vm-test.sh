@@ -17,61 +17,16 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$HERE/.." && pwd)
-CACHE=${SO_INFO_CACHE:-$SRC/.cache}
+LOG_TAG=test
+# cache, lock, log/die, packages, Debian's current kernel ABI and headers
+. "$HERE/lib.sh"
 TIMEOUT=${SO_INFO_TIMEOUT:-240}
-APT_OPTS=(-o DPkg::Lock::Timeout=600 -y --no-install-recommends)
-export DEBIAN_FRONTEND=noninteractive
 
-T0=$(date +%s)
-log() { printf '[so_info test %3ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
-die() { printf '[so_info test] FAIL: %s\n' "$*" >&2; exit 1; }
-
-[ "$(id -u)" -eq 0 ] || die "must run as root (apt-get install, mknod for the initramfs)"
-mkdir -p "$CACHE"
-# one run at a time per cache (two checkouts' runs may share a machine, not a cache)
-exec 9>"$CACHE/.lock"
-flock -w 900 9 || die "another so_info test holds $CACHE/.lock"
+need_root "apt-get install, mknod for the initramfs"
+lock_cache
 
 # ---------------------------------------------------------------- packages --
-APT_UPDATED=0
-apt_update() {
-	[ "$APT_UPDATED" -eq 0 ] || return 0
-	local try
-	log "apt-get update"
-	for try in 1 2 3; do
-		if apt-get -o DPkg::Lock::Timeout=600 update -qq >"$CACHE/apt-update.log" 2>&1; then
-			APT_UPDATED=1
-			return 0
-		fi
-		sleep 10	# another apt may hold the lists lock
-	done
-	cat "$CACHE/apt-update.log" >&2
-	die "apt-get update failed"
-}
-# The package lists decide which kernel is "current": refresh them when they
-# are missing or older than a day (an old list names an ABI whose packages
-# may be gone from the archive).
-lists_fresh() {
-	find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | grep -q .
-}
-lists_fresh || apt_update
-
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
-ensure_pkgs() { # returns non-zero on failure
-	local missing=() p
-	for p in "$@"; do installed "$p" || missing+=("$p"); done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	log "installing: ${missing[*]}"
-	apt-get "${APT_OPTS[@]}" install "${missing[@]}" >"$CACHE/apt-install.log" 2>&1 ||
-		{ tail -30 "$CACHE/apt-install.log" >&2; return 1; }
-}
-
-# ABI of Debian's current kernel, from the metapackage's dependency,
-# e.g. "Depends: linux-headers-6.1.0-56-amd64" -> 6.1.0-56-amd64.
-kernel_release() {
-	apt-cache depends linux-headers-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: linux-headers-\([0-9][^ ]*-amd64\)$/\1/p' | head -n1
-}
+refresh_stale_lists
 
 # Kernel image: downloaded with apt-get download and unpacked, never installed.
 fetch_vmlinuz() { # returns non-zero on failure
@@ -93,26 +48,16 @@ fetch_vmlinuz() { # returns non-zero on failure
 	rm -f "$deb"
 }
 
-prepare() { # derive the ABI, install build/test packages, fetch the kernel
-	KREL=$(kernel_release || true)
-	[ -n "$KREL" ] || { echo "cannot derive the kernel ABI from 'apt-cache depends linux-headers-amd64'" >&2; return 1; }
+prepare() { # derive the ABI, install build/test packages and headers, fetch the kernel
+	prepare_headers gcc make libc6-dev kmod cpio busybox-static qemu-system-x86 || return 1
 	IMG_PKG=linux-image-$KREL
-	KCACHE=$CACHE/$KREL
 	VMLINUZ=$KCACHE/vmlinuz-$KREL
-	KDIR=/usr/src/linux-headers-$KREL
-	log "Debian kernel ABI: $KREL (from apt-cache depends linux-headers-amd64)"
 	if ! apt-cache depends linux-image-amd64 2>/dev/null | grep -q "Depends: $IMG_PKG\$"; then
 		log "note: linux-image-amd64 does not depend on $IMG_PKG; using $IMG_PKG anyway"
 	fi
-	ensure_pkgs gcc make libc6-dev kmod cpio busybox-static qemu-system-x86 "linux-headers-$KREL" || return 1
-	[ -f "$KDIR/Makefile" ] || { echo "$KDIR missing after installing linux-headers-$KREL" >&2; return 1; }
 	fetch_vmlinuz
 }
-if ! prepare; then
-	[ "$APT_UPDATED" -eq 0 ] || die "could not prepare the kernel headers/image"
-	apt_update
-	prepare || die "could not prepare the kernel headers/image"
-fi
+with_apt_retry "the kernel headers/image" prepare
 [ -s "$VMLINUZ" ] || die "no kernel image at $VMLINUZ"
 
 # ------------------------------------------------------------------ build --

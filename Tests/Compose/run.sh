@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# docker-compose.yml on a real container engine, the way a user meets it, through
+# `make compose-up` / `make compose-down` (deploy/compose.sh):
+#   1. build the image, `up -d`, wait for node-a, node-b and the balancer to be healthy;
+#   2. send samples/sample.txt through the `loader` service (profile `load`);
+#   3. every balancer endpoint through the published port on 127.0.0.1;
+#   4. the split between the nodes (counts within 1), RAM/CPU from procfs;
+#   5. node-a stopped: the balancer routes around it, the dashboard shows it DOWN;
+#      started again: it rejoins and takes sentences;
+#   6. `down` and `up` again: every sentence still there (named volumes);
+#      `down` with VOLUMES=1: the volumes are gone;
+#   7. the three-node override: up, load, split within 1, down with its volumes;
+#   8. so_info through the mount: a node whose /host/proc holds a so_info file
+#      reports source so_info and the file's figures.
+# Every container, volume and network it made is removed at the end, and the
+# engine's own processes stopped; only the images stay (a build cache).
+#
+#   bash Tests/Compose/run.sh        (make compose-test)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+PROJECT=sentence-store-test
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+STARTED=$SECONDS
+passed=0
+
+log() { printf 'compose-test: %s\n' "$*"; }
+fail() {
+    printf 'compose-test: FAIL: %s\n' "$*"
+    exit 1
+}
+ok() {
+    passed=$((passed + 1))
+    printf 'compose-test: ok %2d  %s (%d s)\n' "$passed" "$*" $((SECONDS - STARTED))
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+PORT=$(free_port)
+URL=http://127.0.0.1:$PORT
+export COMPOSE_PROJECT_NAME=$PROJECT BALANCER_PUBLISH=127.0.0.1:$PORT
+
+compose() { bash deploy/compose.sh compose "$@"; }
+json() { python3 -c "import json, sys; data = json.load(sys.stdin); print($1)"; }
+nodes() { curl -fsS "$URL/nodes"; }
+count_of() { nodes | json "next(n['database'] for n in data if n['name'] == '$1')"; }
+
+FAKE_PROC=""
+cleanup() {
+    local status=$?
+    trap - EXIT
+    set +e
+    log "cleaning up"
+    NODES=3 bash deploy/compose.sh down --volumes >/dev/null 2>&1
+    if [ -n "$FAKE_PROC" ]; then
+        COMPOSE_PROJECT_NAME=$PROJECT-soinfo bash deploy/compose.sh compose \
+            -f "$FAKE_PROC/override.yml" down --volumes >/dev/null 2>&1
+        rm -rf "$FAKE_PROC"
+    fi
+    bash deploy/compose.sh down --volumes >/dev/null 2>&1
+    bash deploy/engine.sh stop
+    exit $status
+}
+trap cleanup EXIT
+
+# wait_for SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds.
+wait_for() {
+    local limit=$1 what=$2 deadline
+    shift 2
+    deadline=$((SECONDS + limit))
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || fail "$what: not within $limit s"
+        sleep 0.5
+    done
+}
+
+node_up() { nodes | json "next(n['up'] for n in data if n['name'] == '$1')" | grep -qx "$2"; }
+
+post() {
+    curl -fsS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+        -d "{\"author\":\"User1\",\"sentence\":\"$1\"}" "$URL/sentence"
+}
+
+# Every sentence the cluster holds, "node<TAB>id<TAB>sentence", sorted.
+snapshot() {
+    local name
+    for name in $(nodes | json "' '.join(n['name'] for n in data)"); do
+        curl -fsS "$URL/nodes/$name/sentence" \
+            | python3 -c "import json, sys; [print('$name', d['id'], d['sentence'], sep='\t') for d in json.load(sys.stdin)]"
+    done | sort
+}
+
+# split_within_one NAMES...: the document counts of those nodes differ by at most 1.
+split_within_one() {
+    local counts
+    counts=$(nodes | json "' '.join(str(n['database']) for n in data)")
+    python3 -c "import sys; c = [int(x) for x in sys.argv[1:]]; sys.exit(max(c) - min(c) > 1)" $counts \
+        || fail "split not within 1: $counts"
+    log "split: $counts"
+}
+
+# The dashboard, rendered by headless Chromium: node A's card says DOWN or UP.
+dashboard_state() {
+    "$CHROMIUM" --headless --no-sandbox --disable-gpu --virtual-time-budget=4000 --dump-dom "$URL/" 2>/dev/null \
+        | python3 -c "
+import re, sys
+dom = sys.stdin.read()
+card = re.search(r'<li[^>]*data-node=\"$1\"[^>]*>(.*?)</li>', dom, re.S)
+state = re.search(r'class=\"pill[^\"]*\">([A-Z ]+)<', card.group(1)) if card else None
+print(state.group(1) if state else 'no card')"
+}
+
+sample_sentences() {
+    .build-image/release/loader --file samples/sample.txt --dry-run | wc -l
+}
+
+# --- 1. up ---------------------------------------------------------------------
+if [ ! -x "$CHROMIUM" ]; then
+    log "installing Debian's chromium"
+    DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 install -y --no-install-recommends chromium >/dev/null \
+        || fail "could not install chromium"
+fi
+make -s compose-up
+ok "make compose-up: images built, node-a, node-b and balancer healthy on 127.0.0.1:$PORT"
+IMAGE_SIZE=$(podman image inspect --format '{{.Size}}' sentence-store:latest 2>/dev/null || docker image inspect --format '{{.Size}}' sentence-store:latest)
+log "image sentence-store:latest: $((IMAGE_SIZE / 1000000)) MB"
+[ "$(compose exec -T balancer id -u | tr -d '\r')" = 10001 ] || fail "the image does not run as uid 10001"
+ok "the programs run as uid 10001"
+
+# --- 2. the sample through the loader service ------------------------------------
+expected=$(sample_sentences)
+compose --profile load run --rm loader >"$ROOT/.engine/loader.log" 2>&1 \
+    || { cat "$ROOT/.engine/loader.log"; fail "the loader service failed"; }
+total=$(nodes | json "sum(n['database'] for n in data)")
+[ "$total" = "$expected" ] || fail "the loader sent $expected sentences, the nodes hold $total"
+ok "loader service: $expected sentences stored"
+
+# --- 3. every endpoint through the published port ---------------------------------
+curl -fsS "$URL/health" | json "data['status']" | grep -qx ok || fail "/health"
+curl -fsS "$URL/" | grep -q '<html' || fail "/ (dashboard) is not HTML"
+for asset in $(curl -fsS "$URL/" | grep -o -E '(src|href)="/[^"]+"' | sed -E 's/^(src|href)="//; s/"$//' | sort -u); do
+    curl -fsS -o /dev/null "$URL$asset" || fail "dashboard asset $asset"
+done
+curl -fsS "$URL/metrics" | grep -q '^balancer_' || fail "/metrics has no balancer_ series"
+[ "$(post 'Sent through the published port')" = 201 ] || fail "POST /sentence"
+curl -fsS -H 'Content-Type: application/json' \
+    -d '[{"author":"User2","sentence":"First of a batch"},{"author":"User3","sentence":"Second of a batch"}]' \
+    "$URL/sentences" | json "len(data)" | grep -qx 2 || fail "POST /sentences"
+status=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"author":' "$URL/sentence")
+[ "$status" = 400 ] || fail "malformed JSON answered $status, not 400"
+for name in A B; do
+    curl -fsS "$URL/nodes/$name/sentence?limit=5" | json "len(data)" | grep -qx 5 || fail "/nodes/$name/sentence"
+done
+status=$(curl -sS -o /dev/null -w '%{http_code}' "$URL/nodes/Z/sentence")
+[ "$status" = 404 ] || fail "/nodes/Z/sentence answered $status, not 404"
+ok "endpoints: /, its assets, /health, /metrics, /nodes, /nodes/NAME/sentence, POST /sentence and /sentences, 400 and 404"
+
+# --- 4. the split, and where RAM/CPU come from --------------------------------------
+split_within_one
+nodes | json "' '.join(n['source'] for n in data)" | grep -qx 'procfs procfs' \
+    || fail "nodes do not report source procfs: $(nodes)"
+ok "split within 1; both nodes read the host's /proc (source procfs: no so_info module here)"
+
+# --- 5. a node stopped and started --------------------------------------------------
+compose stop node-a >/dev/null 2>&1
+wait_for 15 "the balancer sees node-a down" node_up A False
+before_b=$(count_of B)
+for i in 1 2 3 4 5 6; do
+    [ "$(post "Stored while node A is stopped, number $i")" = 201 ] || fail "POST with node-a stopped"
+done
+[ "$(count_of B)" = $((before_b + 6)) ] || fail "node B did not take the 6 sentences sent while A was down"
+state=$(dashboard_state A)
+[ "$state" = DOWN ] || fail "the dashboard shows node A as '$state', not DOWN"
+ok "node-a stopped: 6 of 6 sentences routed to B; the dashboard shows A DOWN"
+
+compose start node-a >/dev/null 2>&1
+wait_for 30 "node-a rejoins" node_up A True
+before_a=$(count_of A)
+for i in 1 2 3 4 5 6; do
+    [ "$(post "Stored after node A came back, number $i")" = 201 ] || fail "POST after node-a restarted"
+done
+[ "$(count_of A)" -gt "$before_a" ] || fail "node A took no sentence after it rejoined"
+state=$(dashboard_state A)
+[ "$state" = UP ] || fail "the dashboard shows node A as '$state', not UP"
+split_within_one
+ok "node-a started again: it rejoined, took sentences, and the dashboard shows it UP"
+
+# --- 6. down and up: the volumes keep every sentence ----------------------------------
+snapshot >"$ROOT/.engine/before.tsv"
+before_total=$(wc -l <"$ROOT/.engine/before.tsv")
+make -s compose-down
+[ -z "$(compose ps -q)" ] || fail "containers left after make compose-down"
+volumes=$(podman volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | sort | paste -sd' ')
+[ "$volumes" = "${PROJECT}_node-a-data ${PROJECT}_node-b-data" ] || fail "volumes after down: '$volumes'"
+make -s compose-up
+snapshot >"$ROOT/.engine/after.tsv"
+diff -q "$ROOT/.engine/before.tsv" "$ROOT/.engine/after.tsv" >/dev/null \
+    || fail "sentences differ after down and up: $(diff "$ROOT/.engine/before.tsv" "$ROOT/.engine/after.tsv" | head -5)"
+ok "down, then up: all $before_total sentences still there, same ids on the same nodes"
+make -s compose-down VOLUMES=1
+[ -z "$(podman volume ls -q --filter "label=com.docker.compose.project=$PROJECT")" ] || fail "volumes left after VOLUMES=1"
+ok "make compose-down VOLUMES=1: containers, network and volumes removed"
+
+# --- 7. three nodes -----------------------------------------------------------------
+make -s compose-up NODES=3
+NODES=3 compose --profile load run --rm loader >"$ROOT/.engine/loader.log" 2>&1 \
+    || { cat "$ROOT/.engine/loader.log"; fail "the loader service failed (three nodes)"; }
+nodes | json "' '.join(n['name'] for n in data if n['up'])" | grep -qx 'A B C' || fail "three nodes not all up: $(nodes)"
+[ "$(nodes | json "sum(n['database'] for n in data)")" = "$expected" ] || fail "three nodes do not hold $expected sentences"
+split_within_one
+make -s compose-down NODES=3 VOLUMES=1
+ok "three-node override: $expected sentences split within 1 across A, B, C; removed"
+
+# --- 8. so_info through the /host/proc mount -------------------------------------------
+FAKE_PROC=$(mktemp -d /tmp/sentence-fake-proc.XXXXXX)
+mkdir -p "$FAKE_PROC/proc"
+printf '37;12\n' >"$FAKE_PROC/proc/so_info"
+cp /proc/meminfo /proc/stat "$FAKE_PROC/proc/"
+chmod -R a+rX "$FAKE_PROC"
+SOINFO_PORT=$(free_port)
+cat >"$FAKE_PROC/override.yml" <<EOF
+services:
+  node-a:
+    volumes:
+      - $FAKE_PROC/proc:/host/proc:ro
+    ports:
+      - "127.0.0.1:$SOINFO_PORT:5000"
+EOF
+COMPOSE_PROJECT_NAME=$PROJECT-soinfo bash deploy/compose.sh compose -f "$FAKE_PROC/override.yml" up -d --no-build node-a >/dev/null 2>&1
+wait_for 30 "the so_info node answers" curl -fsS "http://127.0.0.1:$SOINFO_PORT/usage"
+usage=$(curl -fsS "http://127.0.0.1:$SOINFO_PORT/usage")
+[ "$(printf '%s' "$usage" | json "(data['source'], data['ram'], data['cpu'])")" = "('so_info', 37, 12)" ] \
+    || fail "the node did not read /host/proc/so_info: $usage"
+COMPOSE_PROJECT_NAME=$PROJECT-soinfo bash deploy/compose.sh compose -f "$FAKE_PROC/override.yml" down --volumes >/dev/null 2>&1
+ok "so_info: a node whose /host/proc holds so_info (37;12) reports source so_info, RAM 37, CPU 12"
+
+log "all $passed checks passed in $((SECONDS - STARTED)) s"
