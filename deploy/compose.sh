@@ -37,7 +37,10 @@ log() { printf 'compose: %s\n' "$*" >&2; }
 
 # Sets ENGINE (docker or podman) and COMPOSE (the compose command).
 choose_engine() {
-    if docker info >/dev/null 2>&1; then
+    local ours
+    ours=$(bash deploy/engine.sh env | sed -n 's/.*DOCKER_HOST=//p')
+    # A DOCKER_HOST pointing at the local podman (from `engine.sh env`) is not a Docker engine.
+    if [ "${DOCKER_HOST:-}" != "$ours" ] && docker info >/dev/null 2>&1; then
         ENGINE=docker
         if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose); else COMPOSE=(docker-compose); fi
     else

@@ -43,6 +43,14 @@ URL=http://127.0.0.1:$PORT
 export COMPOSE_PROJECT_NAME=$PROJECT BALANCER_PUBLISH=127.0.0.1:$PORT
 
 compose() { bash deploy/compose.sh compose "$@"; }
+# The engine's own CLI, as deploy/compose.sh chooses it; in a subshell, so this
+# script never points DOCKER_HOST at the local podman (compose.sh would then
+# take it for a Docker engine).
+if docker info >/dev/null 2>&1; then
+    engine() { docker "$@"; }
+else
+    engine() { (eval "$(bash deploy/engine.sh env)" && podman "$@"); }
+fi
 json() { python3 -c "import json, sys; data = json.load(sys.stdin); print($1)"; }
 nodes() { curl -fsS "$URL/nodes"; }
 count_of() { nodes | json "next(n['database'] for n in data if n['name'] == '$1')"; }
@@ -124,10 +132,20 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 make -s compose-up
 ok "make compose-up: images built, node-a, node-b and balancer healthy on 127.0.0.1:$PORT"
-IMAGE_SIZE=$(podman image inspect --format '{{.Size}}' sentence-store:latest 2>/dev/null || docker image inspect --format '{{.Size}}' sentence-store:latest)
+IMAGE_SIZE=$(engine image inspect --format '{{.Size}}' sentence-store:latest)
 log "image sentence-store:latest: $((IMAGE_SIZE / 1000000)) MB"
-[ "$(compose exec -T balancer id -u | tr -d '\r')" = 10001 ] || fail "the image does not run as uid 10001"
-ok "the programs run as uid 10001"
+# Seen from the host: the main process of each container and its children.
+# (Not `compose exec`: through podman 4.3's Docker API it leaves a conmon behind.)
+for id in $(compose ps -q); do
+    pid=$(engine inspect --format '{{.State.Pid}}' "$id")
+    uids=$(ps -o uid= --pid "$pid" --ppid "$pid" | tr -d ' ' | sort -u | paste -sd' ')
+    [ "$uids" = 10001 ] || fail "container $id runs as uid(s) '$uids', not 10001"
+    case $(ps -o comm= --pid "$pid") in
+        *init*) ;;
+        *) fail "container $id: PID 1 is $(ps -o comm= --pid "$pid"), not an init (init: true)" ;;
+    esac
+done
+ok "every program runs as uid 10001, under an init as PID 1"
 
 # --- 2. the sample through the loader service ------------------------------------
 expected=$(sample_sentences)
@@ -192,7 +210,7 @@ snapshot >"$ROOT/.engine/before.tsv"
 before_total=$(wc -l <"$ROOT/.engine/before.tsv")
 make -s compose-down
 [ -z "$(compose ps -q)" ] || fail "containers left after make compose-down"
-volumes=$(podman volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | sort | paste -sd' ')
+volumes=$(engine volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | sort | paste -sd' ')
 [ "$volumes" = "${PROJECT}_node-a-data ${PROJECT}_node-b-data" ] || fail "volumes after down: '$volumes'"
 make -s compose-up
 snapshot >"$ROOT/.engine/after.tsv"
@@ -200,7 +218,7 @@ diff -q "$ROOT/.engine/before.tsv" "$ROOT/.engine/after.tsv" >/dev/null \
     || fail "sentences differ after down and up: $(diff "$ROOT/.engine/before.tsv" "$ROOT/.engine/after.tsv" | head -5)"
 ok "down, then up: all $before_total sentences still there, same ids on the same nodes"
 make -s compose-down VOLUMES=1
-[ -z "$(podman volume ls -q --filter "label=com.docker.compose.project=$PROJECT")" ] || fail "volumes left after VOLUMES=1"
+[ -z "$(engine volume ls -q --filter "label=com.docker.compose.project=$PROJECT")" ] || fail "volumes left after VOLUMES=1"
 ok "make compose-down VOLUMES=1: containers, network and volumes removed"
 
 # --- 7. three nodes -----------------------------------------------------------------
@@ -235,5 +253,16 @@ usage=$(curl -fsS "http://127.0.0.1:$SOINFO_PORT/usage")
     || fail "the node did not read /host/proc/so_info: $usage"
 COMPOSE_PROJECT_NAME=$PROJECT-soinfo bash deploy/compose.sh compose -f "$FAKE_PROC/override.yml" down --volumes >/dev/null 2>&1
 ok "so_info: a node whose /host/proc holds so_info (37;12) reports source so_info, RAM 37, CPU 12"
+
+# --- 9. nothing left running ------------------------------------------------------
+make -s compose-down
+leftovers=$(pgrep -af "conmon.*$PROJECT" || true)
+[ -z "$leftovers" ] || fail "container monitors left after make compose-down: $leftovers"
+# The engine stops with the last container; another project's would keep it up.
+if [ -z "$(engine ps -q 2>/dev/null)" ]; then
+    leftovers=$(pgrep -af "podman system service .*$ROOT/|$ROOT/deploy/healthchecks.sh" || true)
+    [ -z "$leftovers" ] || fail "engine processes left after make compose-down: $leftovers"
+fi
+ok "make compose-down: no container monitor left; with no container running, no API service or healthcheck loop either"
 
 log "all $passed checks passed in $((SECONDS - STARTED)) s"
