@@ -66,6 +66,8 @@ build_image() {
         return
     fi
     mkdir -p .build-image
+    [ -d .build-image/release ] \
+        || log "first release build on the host: about 12 minutes on 2 cores (later ones take seconds)"
     for product in node balancer loader; do
         swift build -c release --static-swift-stdlib --scratch-path .build-image --product "$product" \
             >.build-image/build.log 2>&1 || { tail -30 .build-image/build.log >&2; return 1; }

@@ -13,7 +13,10 @@
 # Everything of the project's own lives in .engine/ (gitignored): the podman
 # configuration (CONTAINERS_CONF points at it; the machine's files are not
 # touched), the API socket, logs and PID files. Images and volumes live in
-# podman's usual root storage (/var/lib/containers).
+# podman's usual root storage (/var/lib/containers). SENTENCE_ENGINE_DIR moves
+# .engine/ elsewhere (a socket path must stay under 108 bytes).
+#
+# Runs as root: podman here is rootful, and apt-get and debootstrap need it.
 #
 # Why each setting (see README, "Deployment"):
 # - runtime runc: crun refuses the hybrid cgroup layout of these VMs;
@@ -37,10 +40,6 @@ PACKAGES=(podman runc netavark aardvark-dns catatonit iptables debootstrap docke
 
 log() { printf 'engine: %s\n' "$*" >&2; }
 
-as_root() {
-    if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi
-}
-
 export_env() {
     export CONTAINERS_CONF=$CONF
     export DOCKER_HOST=unix://$SOCKET
@@ -56,9 +55,9 @@ install_packages() {
     log "installing ${missing[*]} (apt, --no-install-recommends)"
     local apt=(apt-get -q -o DPkg::Lock::Timeout=600)
     export DEBIAN_FRONTEND=noninteractive
-    as_root "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
-        || { as_root "${apt[@]}" update >/dev/null \
-             && as_root "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+    "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+        || { "${apt[@]}" update >/dev/null \
+             && "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null; }
 }
 
 # Rewritten on every run (it is cheap), so a change of the host's limits or of
@@ -249,6 +248,10 @@ stop_pid() {
 DID_WORK=0
 setup() {
     local started=$SECONDS
+    if [ "$(id -u)" != 0 ]; then
+        log "run as root: podman here is rootful, and apt-get and debootstrap need root"
+        exit 1
+    fi
     install_packages
     export_env
     write_configuration
