@@ -70,5 +70,6 @@ bench: deps
 	bash bench/balancer-memory.sh
 
 clean:
-	rm -rf .build data
+	rm -rf .build data .build-image
+	find deploy/prebuilt -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
 	$(MAKE) -C so_info clean

@@ -127,8 +127,8 @@ from docker.utils.build import PatternMatcher, exclude_paths  # what docker-comp
 
 patterns = [l.strip() for l in open(".dockerignore") if l.strip() and not l.lstrip().startswith("#")]
 context = set(exclude_paths(".", patterns))
-# Made by deploy/stage.sh for the `prebuilt` target, absent from a clone: it
-# must only not be excluded.
+# Filled by deploy/stage.sh for the `prebuilt` target; a clone has only its
+# README (kept out of the image), so its binaries must only not be excluded.
 generated = {"deploy/prebuilt"}
 problems = []
 lines = open("Dockerfile").read().replace("\\\n", " ").splitlines()

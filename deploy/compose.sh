@@ -20,7 +20,8 @@
 #   BALANCER_PUBLISH      default 127.0.0.1:4999 (the compose file's own default,
 #                         4999, would publish on every interface)
 #   SENTENCE_STORE_IMAGE  default sentence-store:latest
-#   NODES                 2 or 3 (same as --nodes)
+#   NODES                 2 or 3 (same as --nodes); `down` always covers node-c
+#   SENTENCE_ENGINE       auto (default), docker or podman
 #   HEALTHY_TIMEOUT       seconds to wait for "healthy", default 180
 set -euo pipefail
 
@@ -35,20 +36,36 @@ HEALTHY_TIMEOUT=${HEALTHY_TIMEOUT:-180}
 
 log() { printf 'compose: %s\n' "$*" >&2; }
 
-# Sets ENGINE (docker or podman) and COMPOSE (the compose command).
+# choose_engine setup|start: sets ENGINE (docker, podman, or none: podman
+# never set up) and COMPOSE (the compose command). podman is set up from nothing for `up`; other commands
+# only start an engine set up before (`engine.sh start` exits 3 if there is none).
 choose_engine() {
-    local ours
+    local ours engine=${SENTENCE_ENGINE:-auto}
     ours=$(bash deploy/engine.sh env | sed -n 's/.*DOCKER_HOST=//p')
     # A DOCKER_HOST pointing at the local podman (from `engine.sh env`) is not a Docker engine.
-    if [ "${DOCKER_HOST:-}" != "$ours" ] && docker info >/dev/null 2>&1; then
-        ENGINE=docker
-        if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose); else COMPOSE=(docker-compose); fi
-    else
-        bash deploy/engine.sh setup
-        eval "$(bash deploy/engine.sh env)"
-        ENGINE=podman
-        COMPOSE=(docker-compose)
+    if [ "$engine" = auto ]; then
+        engine=podman
+        if [ "${DOCKER_HOST:-}" != "$ours" ] && docker info >/dev/null 2>&1; then engine=docker; fi
     fi
+    case $engine in
+        docker)
+            ENGINE=docker
+            if docker compose version >/dev/null 2>&1; then COMPOSE=(docker compose); else COMPOSE=(docker-compose); fi
+            ;;
+        podman)
+            local status=0
+            bash deploy/engine.sh "$1" || status=$?
+            case $status in
+                0) ;;
+                3) ENGINE=none; return 0 ;;
+                *) exit "$status" ;;
+            esac
+            eval "$(bash deploy/engine.sh env)"
+            ENGINE=podman
+            COMPOSE=(docker-compose)
+            ;;
+        *) log "SENTENCE_ENGINE must be auto, docker or podman, not $engine"; exit 2 ;;
+    esac
     FILES=(-f docker-compose.yml)
     case $NODES in
         2) ;;
@@ -62,7 +79,7 @@ compose() { "${COMPOSE[@]}" "${FILES[@]}" "$@"; }
 build_image() {
     local started=$SECONDS product bin
     if [ "$ENGINE" = docker ]; then
-        compose build
+        compose build --build-arg "REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)"
         return
     fi
     mkdir -p .build-image
@@ -74,10 +91,12 @@ build_image() {
     done
     log "release build on the host (--static-swift-stdlib): $((SECONDS - started)) s"
     bin=$(swift build -c release --static-swift-stdlib --scratch-path .build-image --show-bin-path)
-    rm -rf deploy/prebuilt
+    # Everything but the folder's README, which keeps it in git (see there).
+    find deploy/prebuilt -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
     bash deploy/stage.sh "$bin" deploy/prebuilt
     started=$SECONDS
-    # Unchanged binaries hit podman's layer cache; only the image tag moves.
+    # The package layer is cached; the binaries' layer is written again when
+    # they or the revision label change (a few seconds).
     podman build --pull=never --target prebuilt --tag "$SENTENCE_STORE_IMAGE" \
         --build-arg "REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
         --file Dockerfile . >.build-image/podman-build.log 2>&1 \
@@ -114,12 +133,17 @@ up() {
     build_image
     compose up -d --no-build
     wait_healthy
-    log "up in $((SECONDS - started)) s; the dashboard: http://${BALANCER_PUBLISH%:*}:${BALANCER_PUBLISH##*:}/"
+    local address=$BALANCER_PUBLISH
+    # A bare port is published on every interface.
+    [[ $address == *:* ]] || address=127.0.0.1:$address
+    log "up in $((SECONDS - started)) s; the dashboard: http://$address/"
 }
 
 down() {
     local volumes=()
     [ "${1:-}" = --volumes ] && volumes=(--volumes)
+    # With the override, whatever NODES was at `up`: node-c and its volume go too.
+    FILES=(-f docker-compose.yml -f deploy/docker-compose.three-nodes.yml)
     compose --profile load down --remove-orphans "${volumes[@]}"
     if [ "$ENGINE" = podman ] && [ -z "$(podman ps -q)" ]; then
         bash deploy/engine.sh stop
@@ -130,9 +154,16 @@ command=${1:-}
 [ $# -gt 0 ] && shift
 if [ "${1:-}" = --nodes ]; then NODES=${2:?--nodes needs 2 or 3}; shift 2; fi
 case $command in
-    up) choose_engine; up ;;
-    down) choose_engine; down "$@" ;;
-    compose) choose_engine; compose "$@" ;;
+    up) choose_engine setup; up ;;
+    down)
+        choose_engine start
+        if [ "$ENGINE" = none ]; then log "no engine is set up here: nothing to take down"; else down "$@"; fi
+        ;;
+    compose)
+        choose_engine start
+        [ "$ENGINE" != none ] || { log "no engine is set up here: run make compose-up first"; exit 3; }
+        compose "$@"
+        ;;
     *)
         sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
         exit 2

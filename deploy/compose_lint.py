@@ -14,8 +14,8 @@ Reads the resolved configuration (YAML) on standard input and checks:
 - the loader, if present, is under the `load` profile, does not restart, waits
   for a healthy balancer, sends to http://balancer:4999 and mounts its input
   read-only;
-- every service runs an init as PID 1 (`init: true`): forwarded signals make
-  `stop` take a graceful shutdown, not the 10 s kill timeout.
+- every service runs an init as PID 1 (`init: true`), which forwards signals
+  and reaps children, so `stop` is a graceful shutdown.
 Prints one line per problem and exits 1 if there is any. Needs PyYAML (the
 docker-compose package brings it).
 """

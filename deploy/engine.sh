@@ -5,6 +5,8 @@
 #
 #   bash deploy/engine.sh [setup]   install, configure, base images, API service,
 #                                   healthcheck runner (what is missing only)
+#   bash deploy/engine.sh start     only the API service and the healthcheck runner,
+#                                   if podman is set up; exits 3 if it is not
 #   bash deploy/engine.sh env       print the variables that point a shell at it:
 #                                   eval "$(bash deploy/engine.sh env)"
 #   bash deploy/engine.sh stop      stop the API service and the healthcheck runner
@@ -60,8 +62,8 @@ install_packages() {
              && "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null; }
 }
 
-# Rewritten on every run (it is cheap), so a change of the host's limits or of
-# this script reaches the next container.
+# Written on every run (it is cheap). When it changes (the host's limits, this
+# script), a running API service is stopped, so the one started next reads it.
 write_configuration() {
     local nofile nproc pid_max
     nofile=$(ulimit -Hn)
@@ -88,8 +90,15 @@ events_logger = "file"
 
 [network]
 network_backend = "netavark"
+# Network definitions in the project's folder, not /etc/containers/networks.
+network_config_dir = "$STATE/networks"
 EOF
+    if cmp -s "$CONF.new" "$CONF"; then
+        rm -f "$CONF.new"
+        return 0
+    fi
     mv "$CONF.new" "$CONF"
+    stop_pid "$STATE/service.pid" "system service"
 }
 
 # The host's Debian mirrors, read from apt's sources (one-line and deb822
@@ -130,23 +139,40 @@ print(main, found.get("bookworm-security", ""))
 EOF
 }
 
-# debian:bookworm-slim, made here: debootstrap (minbase) from the host's
-# mirror, the host's apt network settings, then slimmed the way the official
-# image is (no docs, man pages, locales or apt lists).
+# debian:bookworm-slim, made here unless the machine already has it (pulled
+# from a registry: that one is used as it is). A base made by an older recipe
+# of this script is made again.
 build_base_image() {
-    local made old
-    made=$(podman image inspect --format '{{index .Labels "sentence-store.base-recipe"}}' "$BASE_IMAGE" 2>/dev/null || true)
-    [ "$made" = "$BASE_RECIPE" ] && return 0
-    old=$(podman image inspect --format '{{.Id}}' "$BASE_IMAGE" 2>/dev/null || true)
+    local made old=""
+    if podman image exists "$BASE_IMAGE"; then
+        made=$(podman image inspect --format '{{index .Labels "sentence-store.base-recipe"}}' "$BASE_IMAGE")
+        case $made in
+            "$BASE_RECIPE" | "<no value>" | "") return 0 ;;
+        esac
+        old=$(podman image inspect --format '{{.Id}}' "$BASE_IMAGE")
+    fi
     DID_WORK=1
-    local mirrors main security rootfs started=$SECONDS
+    local started=$SECONDS
+    ( bootstrap_base_image )
+    # The previous base of ours goes too, unless images built on it still need it.
+    [ -z "$old" ] || podman rmi "$old" >/dev/null 2>&1 || true
+    log "$BASE_IMAGE built in $((SECONDS - started)) s ($(podman image inspect --format '{{.Size}}' "$BASE_IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
+}
+
+# In a subshell: debootstrap (minbase) from the host's mirror, the host's apt
+# network settings, then slimmed the way the official image is (no docs, man
+# pages, locales or apt caches). The root folder goes on any exit.
+bootstrap_base_image() {
+    local mirrors main security rootfs
     mirrors=$(host_mirrors)
     read -r main security <<<"$mirrors"
     rootfs=$(mktemp -d /var/tmp/sentence-base.XXXXXX)
-    trap 'rm -rf "$rootfs"; trap - RETURN' RETURN
+    # Expanded now: the local is gone by the time the subshell exits.
+    trap "rm -rf --one-file-system '$rootfs'" EXIT
+    trap 'exit 130' INT TERM
     log "bootstrapping $BASE_IMAGE from the host's apt mirror (about a minute)"
     debootstrap --variant=minbase bookworm "$rootfs" "$main" >"$STATE/debootstrap.log" 2>&1 \
-        || { tail -20 "$STATE/debootstrap.log" >&2; return 1; }
+        || { tail -20 "$STATE/debootstrap.log" >&2; exit 1; }
     {
         printf 'Types: deb\nURIs: %s\nSuites: bookworm bookworm-updates\nComponents: main\n' "$main"
         printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
@@ -194,9 +220,6 @@ EOF
         --change "LABEL org.opencontainers.image.description=\"Debian 12 minbase, bootstrapped locally by deploy/engine.sh\"" \
         --change "LABEL sentence-store.base-recipe=$BASE_RECIPE" \
         - "$BASE_IMAGE" >>"$STATE/debootstrap.log" 2>&1
-    # The previous base goes too, unless images built on it still need it.
-    [ -z "$old" ] || podman rmi "$old" >/dev/null 2>&1 || true
-    log "$BASE_IMAGE built in $((SECONDS - started)) s ($(podman image inspect --format '{{.Size}}' "$BASE_IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
 # running PIDFILE PATTERN: the PID in PIDFILE is alive and its command line
@@ -214,7 +237,8 @@ start_service() {
     DID_WORK=1
     rm -f "$SOCKET"
     # --time=0: no idle exit; `engine.sh stop` ends it.
-    setsid podman system service --time=0 "unix://$SOCKET" >>"$STATE/service.log" 2>&1 </dev/null &
+    # 9>&-: the set-up lock must not live on in the service.
+    setsid podman system service --time=0 "unix://$SOCKET" >>"$STATE/service.log" 2>&1 </dev/null 9>&- &
     echo $! >"$STATE/service.pid"
     local _
     for _ in $(seq 100); do
@@ -228,30 +252,51 @@ start_service() {
 start_healthchecks() {
     if running "$STATE/healthchecks.pid" "healthchecks.sh"; then return 0; fi
     DID_WORK=1
-    setsid bash "$ROOT/deploy/healthchecks.sh" >>"$STATE/healthchecks.log" 2>&1 </dev/null &
+    setsid bash "$ROOT/deploy/healthchecks.sh" >>"$STATE/healthchecks.log" 2>&1 </dev/null 9>&- &
     echo $! >"$STATE/healthchecks.pid"
 }
 
+# stop_pid PIDFILE PATTERN: TERM, then KILL after 5 s, to the process group
+# (setsid made the process its leader, so a running `podman healthcheck run`
+# goes too), and only while the PID is still ours.
 stop_pid() {
     local pid _
     running "$1" "$2" || { rm -f "$1"; return 0; }
     pid=$(cat "$1")
-    kill "$pid" 2>/dev/null || true
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || break
+        running "$1" "$2" || break
         sleep 0.1
     done
-    kill -9 "$pid" 2>/dev/null || true
+    if running "$1" "$2"; then
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
     rm -f "$1"
+}
+
+need_root() {
+    if [ "$(id -u)" != 0 ]; then
+        log "run as root: podman here is rootful, and apt-get and debootstrap need root"
+        exit 1
+    fi
+}
+
+# One set-up at a time: two would start two services on one socket.
+lock() {
+    mkdir -p "$STATE"
+    exec 9>"$STATE/lock"
+    flock 9
 }
 
 DID_WORK=0
 setup() {
     local started=$SECONDS
-    if [ "$(id -u)" != 0 ]; then
-        log "run as root: podman here is rootful, and apt-get and debootstrap need root"
+    need_root
+    if [ ${#SOCKET} -gt 100 ]; then
+        log "socket path too long for a unix socket (${#SOCKET} bytes): $SOCKET; set SENTENCE_ENGINE_DIR to a shorter folder"
         exit 1
     fi
+    lock
     install_packages
     export_env
     write_configuration
@@ -263,19 +308,31 @@ setup() {
     fi
 }
 
+# The service and the runner of an engine set up before (after `stop`).
+start() {
+    need_root
+    command -v podman >/dev/null 2>&1 && [ -f "$CONF" ] || exit 3
+    lock
+    export_env
+    start_service
+    start_healthchecks
+}
+
 case ${1:-setup} in
     setup) setup ;;
+    start) start ;;
     env)
         export_env
         printf 'export CONTAINERS_CONF=%q DOCKER_HOST=%q\n' "$CONTAINERS_CONF" "$DOCKER_HOST"
         ;;
     stop)
+        need_root
         stop_pid "$STATE/healthchecks.pid" "healthchecks.sh"
         stop_pid "$STATE/service.pid" "system service"
         rm -f "$SOCKET"
         ;;
     *)
-        echo "usage: bash deploy/engine.sh [setup|env|stop]" >&2
+        echo "usage: bash deploy/engine.sh [setup|start|env|stop]" >&2
         exit 2
         ;;
 esac
