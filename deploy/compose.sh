@@ -37,8 +37,9 @@ HEALTHY_TIMEOUT=${HEALTHY_TIMEOUT:-180}
 log() { printf 'compose: %s\n' "$*" >&2; }
 
 # choose_engine setup|start: sets ENGINE (docker, podman, or none: podman
-# never set up) and COMPOSE (the compose command). podman is set up from nothing for `up`; other commands
-# only start an engine set up before (`engine.sh start` exits 3 if there is none).
+# never set up) and COMPOSE (the compose command). `up` sets podman up from
+# nothing; the other commands only start an engine set up before
+# (`engine.sh start` exits 3 if there is none).
 choose_engine() {
     local ours engine=${SENTENCE_ENGINE:-auto}
     ours=$(bash deploy/engine.sh env | sed -n 's/.*DOCKER_HOST=//p')
