@@ -99,7 +99,7 @@ snapshot() {
     done | sort
 }
 
-# split_within_one NAMES...: the document counts of those nodes differ by at most 1.
+# split_within_one: the document counts of all nodes differ by at most 1.
 split_within_one() {
     local counts
     counts=$(nodes | json "' '.join(str(n['database']) for n in data)")
