@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],
     targets: [
         .systemLibrary(
@@ -36,15 +37,47 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // The wire contract: JSON types, limits, validation, ids and dates. Every program
+        // and test speaks it; it carries no server or client framework.
         .target(
-            name: "SentenceKit",
+            name: "SentenceWire",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What the node and the balancer share as HTTP servers: the router set-up, error
+        // replies, request bodies, start-up and periodic background work.
+        .target(
+            name: "ServerSupport",
+            dependencies: [
+                "SentenceWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What the balancer, the loader and the test harness share as HTTP clients.
+        .target(
+            name: "ClientSupport",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // How every command resolves its settings: flag, environment, file, default.
+        .target(
+            name: "SettingsSupport",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -52,7 +85,9 @@ let package = Package(
             name: "Node",
             dependencies: [
                 "CSQLite",
-                "SentenceKit",
+                "SentenceWire",
+                "ServerSupport",
+                "SettingsSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -62,19 +97,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(
-            name: "ClientSupport",
-            dependencies: [
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
         .executableTarget(
             name: "Balancer",
             dependencies: [
-                "SentenceKit",
+                "SentenceWire",
+                "ServerSupport",
                 "ClientSupport",
+                "SettingsSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -98,12 +127,14 @@ let package = Package(
         .executableTarget(
             name: "Loader",
             dependencies: [
-                "SentenceKit",
+                "SentenceWire",
                 "ClientSupport",
+                "SettingsSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -112,7 +143,8 @@ let package = Package(
         .target(
             name: "Harness",
             dependencies: [
-                "SentenceKit",
+                "SentenceWire",
+                "ClientSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -128,7 +160,9 @@ let package = Package(
                 "Balancer",
                 "Node",
                 "Harness",
-                "SentenceKit",
+                "SentenceWire",
+                "ClientSupport",
+                "SettingsSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -141,7 +175,7 @@ let package = Package(
             dependencies: [
                 "Loader",
                 "Harness",
-                "SentenceKit",
+                "SentenceWire",
             ],
             swiftSettings: testSwiftSettings
         ),
@@ -149,20 +183,23 @@ let package = Package(
         // after the other suites), so their timing does not compete with them.
         .testTarget(
             name: "FaultTests",
-            dependencies: ["Harness", "SentenceKit", "CSQLite"],
+            dependencies: ["Harness", "Loader", "SentenceWire", "CSQLite"],
             swiftSettings: testSwiftSettings
         ),
+        .testTarget(name: "SentenceWireTests", dependencies: ["SentenceWire"], swiftSettings: testSwiftSettings),
         .testTarget(
-            name: "SentenceKitTests",
-            dependencies: ["SentenceKit"],
+            name: "ServerSupportTests",
+            dependencies: ["ServerSupport", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: testSwiftSettings
         ),
+        .testTarget(name: "SettingsSupportTests", dependencies: ["SettingsSupport"], swiftSettings: testSwiftSettings),
         .testTarget(
             name: "NodeTests",
             dependencies: [
                 "Node",
                 "Harness",
-                "SentenceKit",
+                "SentenceWire",
+                "SettingsSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

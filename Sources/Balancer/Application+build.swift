@@ -4,7 +4,8 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
-import SentenceKit
+import SentenceWire
+import ServerSupport
 import ServiceLifecycle
 
 /// Builds the balancer: the shared HTTP client, the node view and poller, and the router.
@@ -16,18 +17,11 @@ func buildApplication(
     var logger = Logger(label: "balancer")
     logger.logLevel = configuration.logLevel
 
-    var clientConfiguration = HTTPClient.Configuration()
-    clientConfiguration.timeout = .init(connect: .init(configuration.connectTimeout), read: .init(configuration.forwardTimeout))
-    clientConfiguration.connectionPool = .init(
-        // Shorter than the nodes' own idle timeout (75 s), so the balancer is the side
-        // that closes an idle connection, never one it is about to send on.
-        idleTimeout: .seconds(60),
-        concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.connectionsPerNode
+    let http = HTTPClient.failFast(
+        connectTimeout: configuration.connectTimeout,
+        readTimeout: configuration.forwardTimeout,
+        connectionsPerHost: configuration.connectionsPerNode
     )
-    // A refused connection fails the forward at once (and the sentence moves to the
-    // next node) instead of being retried until the connect timeout.
-    clientConfiguration.connectionPool.retryConnectionEstablishment = false
-    let http = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: clientConfiguration)
     let client = NodeClient(http: http, pollTimeout: configuration.pollTimeout, forwardTimeout: configuration.forwardTimeout)
     let view = ClusterView(endpoints: configuration.nodes)
     let metrics = BalancerMetrics(servers: configuration.nodes.map(\.name))

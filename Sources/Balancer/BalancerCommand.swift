@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-import SentenceKit
+import ServerSupport
+import SettingsSupport
 
 @main
 struct BalancerCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import SentenceKit
+import ServerSupport
 
 /// Everything a balancer needs to start; `BalancerCommand` fills it from flags and environment.
 struct BalancerConfiguration: Sendable {

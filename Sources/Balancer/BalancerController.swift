@@ -2,7 +2,8 @@ import AsyncHTTPClient
 import Hummingbird
 import NIOCore
 import NIOHTTP1
-import SentenceKit
+import SentenceWire
+import ServerSupport
 
 /// The balancer's HTTP endpoints.
 struct BalancerController<Context: RequestContext> {

@@ -1,7 +1,7 @@
 import CoreMetrics
 import Metrics
 import Prometheus
-import SentenceKit
+import SentenceWire
 
 /// The balancer's Prometheus metrics. Each application owns its registry (no global
 /// bootstrap), so several balancers can run in one process, as tests do. Every

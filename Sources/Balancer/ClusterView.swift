@@ -1,4 +1,4 @@
-import SentenceKit
+import SentenceWire
 import Synchronization
 
 /// A storage node the balancer routes to.

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
-import SentenceKit
+import SentenceWire
 
 /// Sends sentences to the nodes the rule picks, and retries elsewhere when a node
 /// fails. Every sentence carries an id (assigned here if the client gave none), and

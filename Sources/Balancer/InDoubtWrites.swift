@@ -1,4 +1,3 @@
-import SentenceKit
 import Synchronization
 
 /// Forwards whose outcome the balancer never learned (a timeout, a reset after the

@@ -4,7 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import SentenceKit
+import SentenceWire
 
 /// How a forwarded write ended.
 enum ForwardOutcome: Sendable {

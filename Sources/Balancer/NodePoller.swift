@@ -1,5 +1,6 @@
 import Logging
-import SentenceKit
+import SentenceWire
+import ServerSupport
 import ServiceLifecycle
 
 /// Polls every node's /usage in the background so routing never waits for it.

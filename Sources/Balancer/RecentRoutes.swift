@@ -1,4 +1,4 @@
-import SentenceKit
+import SentenceWire
 import Synchronization
 
 /// Remembers where each recent client-supplied id was stored, so that a client's

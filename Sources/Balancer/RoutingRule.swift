@@ -1,4 +1,4 @@
-import SentenceKit
+import SentenceWire
 
 /// A node's load as the routing rule sees it.
 struct NodeLoad: Equatable, Sendable {

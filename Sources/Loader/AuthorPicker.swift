@@ -1,4 +1,3 @@
-import SentenceKit
 
 /// Picks a random author for each sentence, reproducibly when given a seed.
 struct AuthorPicker {

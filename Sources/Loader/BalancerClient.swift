@@ -3,7 +3,7 @@ import ClientSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
-import SentenceKit
+import SentenceWire
 
 /// One sentence as the loader sends it.
 struct Outgoing: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import SentenceKit
+import SentenceWire
 
 /// `--dry-run` and the menu's "Show data": one JSON object per sentence.
 enum DryRun {

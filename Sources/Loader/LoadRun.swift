@@ -1,7 +1,7 @@
 import AsyncAlgorithms
 import AsyncHTTPClient
 import Foundation
-import SentenceKit
+import SentenceWire
 import Synchronization
 
 /// Sends a stream of sentences to the balancer: `concurrency` requests in flight,

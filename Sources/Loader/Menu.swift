@@ -1,5 +1,4 @@
 import Foundation
-import SentenceKit
 
 /// The original client's interactive menu, on the same splitter and sender as
 /// the command line. Messages keep the original's wording.

@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import SentenceKit
+import SentenceWire
 
 /// What a run did, for the closing report (text or `--json`).
 struct Summary: Codable, Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Hummingbird
-import SentenceKit
+import SentenceWire
 
 /// Guards destructive endpoints with a bearer token given at start-up.
 struct AdminToken: Sendable {

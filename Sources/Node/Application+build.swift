@@ -1,7 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
-import SentenceKit
+import ServerSupport
 import ServiceLifecycle
 
 /// Everything a node needs to start; `NodeCommand` fills it from flags and environment.

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Hummingbird
 import Logging
-import SentenceKit
+import ServerSupport
+import SettingsSupport
 
 @main
 struct NodeCommand: AsyncParsableCommand {

@@ -1,7 +1,8 @@
 import Hummingbird
 import Logging
 import NIOCore
-import SentenceKit
+import SentenceWire
+import ServerSupport
 
 /// The node's HTTP endpoints.
 struct SentenceController<Context: RequestContext> {

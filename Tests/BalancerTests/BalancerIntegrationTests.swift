@@ -1,6 +1,6 @@
 import Foundation
 import Harness
-import SentenceKit
+import SentenceWire
 import Testing
 
 @testable import Balancer

@@ -1,8 +1,9 @@
 import AsyncHTTPClient
+import ClientSupport
 import Foundation
 import Harness
 import Logging
-import SentenceKit
+import SentenceWire
 import Synchronization
 
 @testable import Balancer
@@ -92,10 +93,7 @@ final class ClusterFixture: Sendable {
         self.nodePorts = ports
         self.balancer = balancer
         self.pollInterval = pollInterval
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        self.http = TestHTTP(client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration))
+        self.http = TestHTTP(client: .failFast(connectionsPerHost: 64))
     }
 
     /// Every node reads the same fixed procfs files, so RAM and CPU tie and routing is

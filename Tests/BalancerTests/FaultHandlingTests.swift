@@ -3,7 +3,7 @@ import Foundation
 import Harness
 import NIOCore
 import NIOPosix
-import SentenceKit
+import SentenceWire
 import Testing
 
 @testable import Balancer

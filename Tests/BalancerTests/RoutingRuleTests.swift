@@ -1,4 +1,5 @@
-import SentenceKit
+import SentenceWire
+import SettingsSupport
 import Testing
 
 @testable import Balancer

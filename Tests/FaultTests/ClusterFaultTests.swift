@@ -1,6 +1,5 @@
 import Foundation
 import Harness
-import SentenceKit
 import Testing
 
 /// Faults in the running cluster, each under a real loader run of 4,000 sentences at

@@ -1,6 +1,5 @@
 import Foundation
 import Harness
-import SentenceKit
 import Testing
 
 /// One line of the fault report: what happened, with the figures the README quotes.

@@ -1,6 +1,5 @@
 import Foundation
 import Harness
-import SentenceKit
 import Testing
 
 /// 10,000 generated hostile requests each to a node and to the balancer: no crash,

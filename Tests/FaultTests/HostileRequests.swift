@@ -1,5 +1,5 @@
 import Foundation
-import SentenceKit
+import Loader
 
 /// A reproducible source of hostile HTTP requests: random bytes, broken JSON, deep
 /// nesting, huge numbers, wrong types, control bytes, invalid UTF-8, 10 MB bodies,

@@ -1,6 +1,5 @@
 import Foundation
 import Harness
-import SentenceKit
 import Synchronization
 import Testing
 

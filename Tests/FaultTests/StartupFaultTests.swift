@@ -1,7 +1,7 @@
 import CSQLite
 import Foundation
 import Harness
-import SentenceKit
+import SentenceWire
 import Testing
 
 /// Mistakes an operator makes when starting the programs: each must end the process

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ClientSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -11,14 +12,8 @@ public struct TestHTTP: Sendable {
         self.client = client
     }
 
-    /// Like `HTTPClient.shared`, but a refused connection fails at once instead of
-    /// being retried until the connect timeout: tests stop servers on purpose.
-    public static let sharedClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(2))
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    /// The system's fail-fast client: tests stop servers on purpose.
+    public static let sharedClient = HTTPClient.failFast()
 
     public struct Reply: Sendable {
         public var status: Int

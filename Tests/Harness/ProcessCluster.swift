@@ -1,5 +1,5 @@
 import Foundation
-import SentenceKit
+import SentenceWire
 
 /// The whole system as real processes: `node` binaries on ephemeral loopback ports
 /// with SQLite files in a temp folder, and a `balancer` in front of them.

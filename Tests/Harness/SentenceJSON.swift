@@ -1,5 +1,5 @@
 import NIOCore
-import SentenceKit
+import SentenceWire
 
 /// A sentence object as JSON text, with proper escaping.
 public func sentenceJSON(author: String = "User1", sentence: String, id: String? = nil) -> String {

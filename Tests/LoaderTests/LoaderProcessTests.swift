@@ -1,6 +1,6 @@
 import Foundation
 import Harness
-import SentenceKit
+import SentenceWire
 import Testing
 
 /// The `loader` binary as a user runs it: real processes, real files, and for

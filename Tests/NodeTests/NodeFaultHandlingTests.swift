@@ -2,7 +2,7 @@ import Foundation
 import Harness
 import Hummingbird
 import HummingbirdTesting
-import SentenceKit
+import SentenceWire
 import Testing
 
 @testable import Node

@@ -1,6 +1,6 @@
 import Foundation
 import Harness
-import SentenceKit
+import SentenceWire
 import Testing
 
 /// The `node` binary as it runs in production: flags, signals, a real file.

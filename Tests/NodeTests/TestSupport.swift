@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 import Harness
-import Logging
 import Hummingbird
 import HummingbirdTesting
-import SentenceKit
+import Logging
+import SentenceWire
 import Testing
 
 @testable import Node

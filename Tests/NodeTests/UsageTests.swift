@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SentenceKit
+import SentenceWire
+import SettingsSupport
 import Testing
 
 @testable import Node

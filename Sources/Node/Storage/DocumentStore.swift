@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
-import SentenceKit
+import SentenceWire
 import Synchronization
 
 struct StoreOpenError: Error, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import CSQLite
-import SentenceKit
+import SentenceWire
 
 /// A sentence as the writer returns it: the stored JSON and whether this call stored it.
 struct StoredDocument: Sendable {

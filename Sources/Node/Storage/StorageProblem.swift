@@ -1,6 +1,6 @@
 import CSQLite
 import Foundation
-import SentenceKit
+import SentenceWire
 
 #if canImport(Glibc)
 import Glibc

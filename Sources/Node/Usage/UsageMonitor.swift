@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-import SentenceKit
+import SentenceWire
+import ServerSupport
 import ServiceLifecycle
 import Synchronization
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import SentenceWire
 
 /// Reads a JSON request body within a size limit. Node and balancer both use it, so a
 /// request the node would refuse is refused by the balancer before it is forwarded.

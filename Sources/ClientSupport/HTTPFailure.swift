@@ -9,9 +9,8 @@ import Musl
 import Darwin
 #endif
 
-// What the balancer (calling nodes) and the loader (calling the balancer) share
-// about being an HTTP client.
-
+/// Why a request got no reply, in words: the balancer's node errors and the
+/// loader's messages say it the same way.
 public enum HTTPFailure {
     /// A short, human description of why a request got no reply.
     public static func describe(_ error: any Error) -> String {

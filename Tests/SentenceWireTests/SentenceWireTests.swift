@@ -1,10 +1,9 @@
-import Hummingbird
 import NIOCore
 import Testing
 
-@testable import SentenceKit
+@testable import SentenceWire
 
-@Suite struct SentenceValidationTests {
+@Suite struct SentenceWireTests {
     @Test func acceptsTheOriginalsObjectAndKeepsTheText() throws {
         let input = try SentenceValidation.decodeSentence(from: ByteBuffer(string: #"{"author": "User1", "sentence": " Massa id neque\tñ 🎉\n", "date": "ignored"}"#))
         #expect(input == SentenceInput(author: "User1", sentence: " Massa id neque\tñ 🎉\n", id: nil))
@@ -38,36 +37,10 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        ("application/json", true), ("Application/JSON; charset=UTF-8", true), ("application/merge-patch+json", true),
-        ("text/plain", false), ("application/jsonx", false), ("text/json+html", false), ("", false),
-    ])
-    func jsonContentTypes(type: String, accepted: Bool) {
-        #expect(JSONRequestBody.isJSON(type) == accepted)
-    }
-
-    @Test func routePatternsMatchSegmentByParameter() {
-        let segments: (String) -> [Substring] = { $0.split(separator: "/") }
-        #expect(MethodNotAllowedMiddleware<BasicRequestContext>.matches("/nodes/:name/sentence", segments("/nodes/A/sentence")))
-        #expect(!MethodNotAllowedMiddleware<BasicRequestContext>.matches("/nodes/:name/sentence", segments("/nodes/A")))
-        #expect(!MethodNotAllowedMiddleware<BasicRequestContext>.matches("/sentence", segments("/sentences")))
-    }
-
     @Test func generatedIdsAreVersion4UUIDs() {
         let pattern = #/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/#
         let ids = (0..<1000).map { _ in DocumentID.random() }
         #expect(ids.allSatisfy { $0.wholeMatch(of: pattern) != nil })
         #expect(Set(ids).count == 1000)
-    }
-
-    @Test func environmentValuesParseLikeFlags() throws {
-        let environment = EnvironmentSettings(["A": "12", "B": "x", "C": "yes", "D": "off", "E": ""])
-        #expect(try environment.value("A", as: Int.self) == 12)
-        #expect(try environment.value("E", as: Int.self) == nil)
-        #expect(try environment.value("missing", as: Int.self) == nil)
-        #expect(throws: (any Error).self) { try environment.value("B", as: Int.self) }
-        #expect(try environment.flag("C") == true)
-        #expect(try environment.flag("D") == false)
-        #expect(throws: (any Error).self) { try environment.flag("B") }
     }
 }

@@ -1,4 +1,4 @@
-import Hummingbird
+import HTTPTypes
 
 /// Every failure a client can be told about. Each case maps to exactly one
 /// HTTP status in `JSONErrorMiddleware`, which is the only place errors become replies.

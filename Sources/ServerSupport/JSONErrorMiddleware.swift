@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import SentenceWire
 
 /// Turns any error thrown below it into a status and an `{"error": "…"}` body.
 /// Add it to a router before any route so it also covers the not-found responder.
