@@ -60,13 +60,16 @@ struct BalancerCommand: AsyncParsableCommand {
     @Option(help: "Seconds before a client connection without a request is closed. (BALANCER_IDLE_TIMEOUT, default 75)")
     var idleTimeout: Double?
 
+    @Option(help: "Once listening, write the port to this file (removed on exit); with --port 0, how scripts learn the port the system chose. (BALANCER_PORT_FILE)")
+    var portFile: String?
+
     @Option(help: "How much to log. (BALANCER_LOG_LEVEL, default info)")
     var logLevel: Logger.Level?
 
     func run() async throws {
         let configuration = try self.resolve(EnvironmentSettings())
-        try await ServerMain.run("balancer", host: configuration.host, port: configuration.port) {
-            buildApplication(configuration)
+        try await ServerMain.run("balancer", host: configuration.host, port: configuration.port, portFile: configuration.portFile) { onServerRunning in
+            buildApplication(configuration, onServerRunning: onServerRunning)
         }
     }
 
@@ -89,6 +92,7 @@ struct BalancerCommand: AsyncParsableCommand {
             try self.connectionsPerNode ?? environment.value("BALANCER_CONNECTIONS_PER_NODE") ?? configuration.connectionsPerNode
         configuration.rememberedIDs = try self.rememberIds ?? environment.value("BALANCER_REMEMBER_IDS") ?? configuration.rememberedIDs
         configuration.logLevel = try self.logLevel ?? environment.value("BALANCER_LOG_LEVEL") ?? configuration.logLevel
+        configuration.portFile = try self.portFile ?? environment.value("BALANCER_PORT_FILE")
 
         func seconds(_ flag: Double?, _ variable: String, _ fallback: Duration, allowZero: Bool = false) throws -> Duration {
             guard let value = try flag ?? environment.value(variable, as: Double.self) else { return fallback }

@@ -22,6 +22,8 @@ struct BalancerConfiguration: Sendable {
     /// Client ids whose node is remembered, so a retry returns to it (about 150 bytes each).
     var rememberedIDs = 100_000
     var logLevel: Logger.Level = .info
+    /// Where to write the listening port once the server listens.
+    var portFile: String?
 }
 
 struct NodeSpecError: Error, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import AsyncHTTPClient
 import ClientSupport
 import Foundation

@@ -25,6 +25,8 @@ struct NodeConfiguration: Sendable {
     /// How often a node that could not write tries a test write.
     var storageProbeInterval: Duration = .seconds(1)
     var logLevel: Logger.Level = .info
+    /// Where to write the listening port once the server listens.
+    var portFile: String?
 }
 
 /// Builds the node: its database, usage sampler and router, ready to run.

@@ -59,13 +59,16 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Seconds before a connection without a request is closed. (NODE_IDLE_TIMEOUT, default 75)")
     var idleTimeout: Double?
 
+    @Option(help: "Once listening, write the port to this file (removed on exit); with --port 0, how scripts learn the port the system chose. (NODE_PORT_FILE)")
+    var portFile: String?
+
     @Option(help: "How much to log. (NODE_LOG_LEVEL, default info)")
     var logLevel: Logger.Level?
 
     func run() async throws {
         let configuration = try self.resolve(EnvironmentSettings())
-        try await ServerMain.run("node", host: configuration.host, port: configuration.port) {
-            try buildApplication(configuration)
+        try await ServerMain.run("node", host: configuration.host, port: configuration.port, portFile: configuration.portFile) { onServerRunning in
+            try buildApplication(configuration, onServerRunning: onServerRunning)
         }
     }
 
@@ -82,6 +85,7 @@ struct NodeCommand: AsyncParsableCommand {
         configuration.groupCommit = try self.groupCommit ?? environment.flag("NODE_GROUP_COMMIT") ?? configuration.groupCommit
         configuration.checkOnStart = try self.checkOnStart ?? environment.flag("NODE_CHECK_ON_START") ?? configuration.checkOnStart
         configuration.logLevel = try self.logLevel ?? environment.value("NODE_LOG_LEVEL") ?? configuration.logLevel
+        configuration.portFile = try self.portFile ?? environment.value("NODE_PORT_FILE")
         if let seconds = try self.idleTimeout ?? environment.value("NODE_IDLE_TIMEOUT", as: Double.self) {
             configuration.idleTimeout = try EnvironmentSettings.duration(seconds: seconds, option: "--idle-timeout")
         }

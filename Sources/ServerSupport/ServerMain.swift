@@ -14,14 +14,27 @@ public enum ServerMain {
         public init(_ description: String) { self.description = description }
     }
 
-    public static func run(
+    /// `build` receives the callback to hand Hummingbird as `onServerRunning`. With a
+    /// `portFile`, the port the server listens on (the one the kernel chose, when 0
+    /// was asked for) is written there once it listens, so scripts and tests learn it
+    /// without parsing logs; the file is removed when the server stops.
+    public static func run<App: ApplicationProtocol>(
         _ program: String,
         host: String,
         port: Int,
-        _ build: () throws -> some ApplicationProtocol
+        portFile: String? = nil,
+        _ build: (_ onServerRunning: @escaping @Sendable (any Channel) async -> Void) throws -> App
     ) async throws {
         do {
-            let app = try build()
+            let app = try build { channel in
+                guard let portFile, let bound = channel.localAddress?.port else { return }
+                do {
+                    try PortFile.write(bound, to: portFile)
+                } catch {
+                    FileHandle.standardError.write(Data("\(program): cannot write --port-file \(portFile): \(error)\n".utf8))
+                }
+            }
+            defer { if let portFile { try? FileManager.default.removeItem(atPath: portFile) } }
             try await app.runService()
         } catch {
             let message = Self.describe(error, host: host, port: port)
