@@ -1,8 +1,5 @@
 import ArgumentParser
-import AsyncHTTPClient
-import ClientSupport
 import Foundation
-import NIOCore
 import SentenceWire
 import SettingsSupport
 
@@ -72,7 +69,7 @@ struct LoaderCommand: AsyncParsableCommand {
         var configuration = LoaderConfiguration()
         try self.common.resolve(environment, into: &configuration)
         if self.mode == .menu || (self.file.isEmpty && configuration.balancer == nil && !self.dryRun && isatty(STDIN_FILENO) == 1) {
-            try await Self.runMenu(configuration)
+            try await LoaderMain.runMenu(configuration)
             return
         }
         let files = try self.file.isEmpty ? (environment.value("LOADER_FILE", as: String.self).map { [$0] } ?? []) : self.file
@@ -94,26 +91,6 @@ struct LoaderCommand: AsyncParsableCommand {
         }
         let code = try await LoaderMain.run(configuration)
         if code != 0 { throw ExitCode(code) }
-    }
-
-    static func runMenu(_ configuration: LoaderConfiguration) async throws {
-        let http = LoaderMain.makeClient(configuration)
-        var menu = Menu(
-            readLine: { Swift.readLine(strippingNewline: true) },
-            write: { print($0) },
-            authors: configuration.authors,
-            seed: configuration.seed,
-            balancer: configuration.balancer
-        ) { balancer, sentences in
-            var configuration = configuration
-            configuration.balancer = balancer
-            let run = LoaderMain.loadRun(configuration, http: http)
-            return await run.run(runID: configuration.runID) { emit, _ in
-                for sentence in sentences { try await emit(sentence) }
-            }.0
-        }
-        await menu.run()
-        try await http.shutdown()
     }
 }
 

@@ -5,10 +5,30 @@ import Foundation
 import NIOCore
 import SentenceWire
 
-/// The sending and dry-run paths.
+/// The sending, dry-run and menu paths, behind the command's options.
 enum LoaderMain {
     static func makeClient(_ configuration: LoaderConfiguration) -> HTTPClient {
         HTTPClient.failFast(connectionsPerHost: configuration.concurrency)
+    }
+
+    static func runMenu(_ configuration: LoaderConfiguration) async throws {
+        let http = LoaderMain.makeClient(configuration)
+        var menu = Menu(
+            readLine: { Swift.readLine(strippingNewline: true) },
+            write: { print($0) },
+            authors: configuration.authors,
+            seed: configuration.seed,
+            balancer: configuration.balancer
+        ) { balancer, sentences in
+            var configuration = configuration
+            configuration.balancer = balancer
+            let run = LoaderMain.loadRun(configuration, http: http)
+            return await run.run(runID: configuration.runID) { emit, _ in
+                for sentence in sentences { try await emit(sentence) }
+            }.0
+        }
+        await menu.run()
+        try await http.shutdown()
     }
 
     static func loadRun(_ configuration: LoaderConfiguration, http: HTTPClient, reading: ReadProgress? = nil) -> LoadRun {

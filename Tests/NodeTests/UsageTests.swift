@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Logging
 import SentenceWire
-import SettingsSupport
 import Testing
 
 @testable import Node
@@ -63,6 +62,7 @@ import Testing
 }
 
 /// /usage end to end: which file the figures come from, read through the real router.
+
 @Suite struct UsageEndpointTests {
     @Test func usesSoInfoWhenItHoldsTwoPercents() async throws {
         let fixture = try NodeFixture()
@@ -124,53 +124,5 @@ import Testing
             #expect(usage.source == .procfs)
             #expect((0...100).contains(usage.ram) && (0...100).contains(usage.cpu))
         }
-    }
-}
-
-@Suite struct NodeUnitTests {
-    @Test(arguments: [
-        (0, 0, "1970-01-01 00:00:00.000000"),
-        (1_602_175_890, 506_529, "2020-10-08 16:51:30.506529"),
-        (951_827_696, 999_999, "2000-02-29 12:34:56.999999"),
-        (4_102_444_799, 1, "2099-12-31 23:59:59.000001"),
-    ])
-    func datesUseTheOriginalFormatInUTC(seconds: Int, microseconds: Int, expected: String) {
-        #expect(DocumentDate.format(seconds: seconds, microseconds: microseconds) == expected)
-    }
-
-    @Test func constantTimeCompareIsStillACompare() {
-        let token = Array("s3cret".utf8)
-        #expect(AdminToken.constantTimeEquals(token, token))
-        #expect(!AdminToken.constantTimeEquals(Array("s3cres".utf8), token))
-        #expect(!AdminToken.constantTimeEquals(Array("s3cre".utf8), token))
-        #expect(!AdminToken.constantTimeEquals(Array("s3cret!".utf8), token))
-        #expect(!AdminToken.constantTimeEquals([], token))
-    }
-
-    @Test func flagsWinOverEnvironmentWhichWinsOverDefaults() throws {
-        let defaults = try NodeCommand.parse([]).resolve(EnvironmentSettings([:]))
-        #expect(defaults.port == 5000)
-        #expect(defaults.host == "127.0.0.1")
-        #expect(defaults.databasePath == "./data/node.sqlite")
-        #expect(defaults.groupCommit)
-        #expect(defaults.adminToken == nil)
-
-        let environment = EnvironmentSettings(["NODE_PORT": "5002", "NODE_DATABASE": "/tmp/b.sqlite", "NODE_GROUP_COMMIT": "0", "NODE_ADMIN_TOKEN": "t"])
-        let fromEnvironment = try NodeCommand.parse([]).resolve(environment)
-        #expect(fromEnvironment.port == 5002)
-        #expect(fromEnvironment.databasePath == "/tmp/b.sqlite")
-        #expect(!fromEnvironment.groupCommit)
-        #expect(fromEnvironment.adminToken == "t")
-
-        let fromFlags = try NodeCommand.parse(["--port", "5001", "--group-commit"]).resolve(environment)
-        #expect(fromFlags.port == 5001)
-        #expect(fromFlags.groupCommit)
-    }
-
-    @Test func badEnvironmentValuesAreNamed() throws {
-        #expect(throws: (any Error).self) { try NodeCommand.parse([]).resolve(EnvironmentSettings(["NODE_PORT": "fifty"])) }
-        #expect(throws: (any Error).self) { try NodeCommand.parse([]).resolve(EnvironmentSettings(["NODE_GROUP_COMMIT": "maybe"])) }
-        #expect(throws: (any Error).self) { try NodeCommand.parse(["--port", "70000"]).resolve(EnvironmentSettings([:])) }
-        #expect(throws: (any Error).self) { try NodeCommand.parse(["--max-body", "0"]).resolve(EnvironmentSettings([:])) }
     }
 }
