@@ -60,18 +60,27 @@ update() {
     give_up "apt-get update"
 }
 
-apt_install() {
-    local missing=() package
-    for package in "$@"; do
-        installed "$package" || missing+=("$package")
+# missing PREDICATE ITEM...: sets MISSING to the items the predicate fails
+# for; returns 1 when there are none.
+missing() {
+    local predicate=$1 item
+    shift
+    MISSING=()
+    for item in "$@"; do
+        "$predicate" "$item" || MISSING+=("$item")
     done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    say "installing ${missing[*]} (apt)"
+    [ ${#MISSING[@]} -gt 0 ]
+}
+
+apt_install() {
+    missing installed "$@" || return 0
+    local wanted=("${MISSING[@]}")
+    say "installing ${wanted[*]} (apt)"
     lists_fresh || update
-    local install=("${APT[@]}" install -y --no-install-recommends "${missing[@]}")
+    local install=("${APT[@]}" install -y --no-install-recommends "${wanted[@]}")
     as_root "${install[@]}" >"$OUTPUT" 2>&1 && return 0
     update
-    as_root "${install[@]}" >"$OUTPUT" 2>&1 || give_up "apt-get install ${missing[*]}"
+    as_root "${install[@]}" >"$OUTPUT" 2>&1 || give_up "apt-get install ${wanted[*]}"
 }
 
 # NAME==VERSION already there, as Python's own package metadata says.
@@ -84,19 +93,16 @@ EOF
 }
 
 pip_install() {
-    local missing=() requirement
-    for requirement in "$@"; do
-        pip_installed "$requirement" || missing+=("$requirement")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
+    missing pip_installed "$@" || return 0
+    local wanted=("${MISSING[@]}")
     "$PYTHON" -m pip --version >/dev/null 2>&1 || apt_install python3-pip
-    say "installing ${missing[*]} (pip, $PYTHON)"
+    say "installing ${wanted[*]} (pip, $PYTHON)"
     local pip=("$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore)
     # Debian's own Python is "externally managed" (PEP 668): there, a user install.
-    "${pip[@]}" "${missing[@]}" >"$OUTPUT" 2>&1 \
-        || "${pip[@]}" --break-system-packages "${missing[@]}" >"$OUTPUT" 2>&1 \
-        || "$PYTHON" -m pip install --quiet --user --break-system-packages "${missing[@]}" >"$OUTPUT" 2>&1 \
-        || give_up "pip install ${missing[*]}"
+    "${pip[@]}" "${wanted[@]}" >"$OUTPUT" 2>&1 \
+        || "${pip[@]}" --break-system-packages "${wanted[@]}" >"$OUTPUT" 2>&1 \
+        || "$PYTHON" -m pip install --quiet --user --break-system-packages "${wanted[@]}" >"$OUTPUT" 2>&1 \
+        || give_up "pip install ${wanted[*]}"
     # pyenv's shims learn of new scripts (hadolint) only when asked.
     if command -v pyenv >/dev/null 2>&1; then pyenv rehash >/dev/null 2>&1 || true; fi
 }
