@@ -19,9 +19,10 @@ demo: deps
 test: deps swift-test fault-test browser-test kernel-test deploy-check compose-test
 	@echo "make test: every suite passed"
 
-# System packages the build needs (SwiftPM only names them).
+# System packages the build needs (SwiftPM only names them), and curl for the
+# scripts that talk to the servers.
 deps:
-	@bash scripts/deps.sh
+	@bash scripts/install-packages.sh libsqlite3-dev curl
 
 build: deps
 	swift build --build-tests

@@ -18,14 +18,10 @@ PY
 echo "input: $COUNT sentences, $(du -h "$WORK/input.txt" | cut -f1)"
 
 for options in "" "--batch 1000"; do
-    start node-a "$BIN/node" --name A --port 0 --database "$WORK/run${options// /}/a.sqlite"
-    pa="$PORT"; pid_a="$LAST_PID"
-    start node-b "$BIN/node" --name B --port 0 --database "$WORK/run${options// /}/b.sqlite"
-    pb="$PORT"; pid_b="$LAST_PID"
-    start balancer "$BIN/balancer" --port 0 --node "A=http://127.0.0.1:$pa" --node "B=http://127.0.0.1:$pb"
-    plb="$PORT"; pid_lb="$LAST_PID"
+    CLUSTER_DATA="$WORK/run${options// /}"
+    cluster_up 2
     echo "== loader ${options:-(defaults)}"
     # shellcheck disable=SC2086
-    "$BIN/loader" --balancer "http://127.0.0.1:$plb" --file "$WORK/input.txt" $options
-    stop "$pid_lb"; stop "$pid_a"; stop "$pid_b"
+    "$BIN/loader" --balancer "${CLUSTER_URL[balancer]}" --file "$WORK/input.txt" $options
+    cluster_stop
 done

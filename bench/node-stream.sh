@@ -6,9 +6,9 @@ source "$(dirname "$0")/lib.sh"
 ROWS="${1:-1000000}"
 build_release --product node
 
-start node "$BIN/node" --port 0 --database "$WORK/node.sqlite" --max-body 8388608
-node_pid="$LAST_PID"
-base="http://127.0.0.1:$PORT"
+cluster_node A --max-body 8388608
+node_pid="${CLUSTER_PID[A]}"
+base="${CLUSTER_URL[A]}"
 
 python3 - "$WORK/batch.json" <<'PY'
 import json, sys

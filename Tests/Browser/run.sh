@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Browser test of the dashboard: two nodes and a balancer on 127.0.0.1, the page in
-# headless Chromium (Debian's) driven by Playwright for Python.
+# Browser test of the dashboard: two nodes and a balancer on 127.0.0.1 (started by
+# scripts/cluster.sh), the page in headless Chromium (Debian's) driven by
+# Playwright for Python (dashboard_test.py).
 #
 #   bash Tests/Browser/run.sh            # uses .build/debug, builds it if missing
 #   BIN_DIR=.build/release bash Tests/Browser/run.sh
@@ -28,31 +29,23 @@ fail() {
 
 # --- what the test needs -------------------------------------------------------
 if [ ! -x "$CHROMIUM" ]; then
-    echo "installing Debian's chromium"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get -o DPkg::Lock::Timeout=600 update -qq || true
-    apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends chromium >/dev/null \
-        || fail "could not install chromium"
+    bash "$ROOT/scripts/install-packages.sh" chromium || fail "could not install chromium"
     CHROMIUM="$(command -v chromium || echo /usr/bin/chromium)"
 fi
-if ! "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('playwright') != '$PLAYWRIGHT_VERSION')" 2>/dev/null; then
-    echo "installing playwright==$PLAYWRIGHT_VERSION from PyPI (the driver only; the browser is Debian's)"
-    "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-        "playwright==$PLAYWRIGHT_VERSION" || fail "could not install playwright"
-fi
-if [ ! -x "$BIN_DIR/node" ] || [ ! -x "$BIN_DIR/balancer" ]; then
-    echo "no binaries in $BIN_DIR: building"
-    (cd "$ROOT" && swift build) || fail "swift build failed"
-    BIN_DIR="$ROOT/.build/debug"
-fi
+# The driver only, from PyPI; the browser is Debian's.
+PYTHON="$PYTHON" bash "$ROOT/scripts/install-packages.sh" --pip "playwright==$PLAYWRIGHT_VERSION" \
+    || fail "could not install playwright"
+CLUSTER_BIN="$BIN_DIR" CLUSTER_LOGS="$ARTIFACTS"
+source "$ROOT/scripts/cluster.sh"
+cluster_binaries node balancer || fail "no node and balancer in $BIN_DIR"
 
 # --- run, bounded in time, and stop everything it started ------------------------
 rm -rf "$ARTIFACTS"
 mkdir -p "$ARTIFACTS"
 TEST_PID=""
 cleanup() {
-    # The test stops its own processes; this catches whatever a crash or timeout left:
-    # first its process group (the browser, nodes and balancer), then each PID it recorded.
+    # The cluster, by PID; then what the test started and a crash or timeout left:
+    # its process group (the browser, the restarted node), then each PID it recorded.
     local pgid pid
     if [ -s "$ARTIFACTS/pgid" ]; then
         pgid="$(cat "$ARTIFACTS/pgid")"
@@ -68,18 +61,26 @@ cleanup() {
         done < "$ARTIFACTS/pids"
     fi
     if [ -n "$TEST_PID" ]; then kill -KILL "$TEST_PID" 2>/dev/null || true; fi
+    cluster_cleanup
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Databases and the missing so_info file in the cluster's temporary folder.
+cluster_up 2 --so-info "$CLUSTER_RUN/no-so-info" -- --poll-interval 0.5 || fail "the cluster did not start"
+nodes="A=${CLUSTER_URL[A]},B=${CLUSTER_URL[B]}"
+pids="A=${CLUSTER_PID[A]},B=${CLUSTER_PID[B]}"
 
 echo "browser test: chromium $("$CHROMIUM" --version 2>/dev/null | grep -o '[0-9][0-9.]*' | head -1), playwright $PLAYWRIGHT_VERSION, binaries in $BIN_DIR"
 started=$(date +%s)
 status=0
 BIN_DIR="$BIN_DIR" ARTIFACTS="$ARTIFACTS" CHROMIUM="$CHROMIUM" PYTHONDONTWRITEBYTECODE=1 \
+    NODES="$nodes" NODE_PIDS="$pids" BALANCER_URL="${CLUSTER_URL[balancer]}" DATA="$CLUSTER_RUN" \
     timeout --signal=TERM --kill-after=15 "$TEST_TIMEOUT" \
     "$PYTHON" -u "$HERE/dashboard_test.py" </dev/null 2>&1 &
 TEST_PID=$!
-wait "$TEST_PID" || status=$?
+# Quiet: else bash reports node B, which the test kills on purpose, as "Killed".
+wait "$TEST_PID" 2>/dev/null || status=$?
 TEST_PID=""
 echo "browser test took $(( $(date +%s) - started )) s"
 if [ "$status" -eq 124 ]; then

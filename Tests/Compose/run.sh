@@ -125,9 +125,7 @@ sample_sentences() {
 
 # --- 1. up ---------------------------------------------------------------------
 if [ ! -x "$CHROMIUM" ]; then
-    log "installing Debian's chromium"
-    DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 install -y --no-install-recommends chromium >/dev/null \
-        || fail "could not install chromium"
+    bash scripts/install-packages.sh chromium || fail "could not install chromium"
 fi
 make -s compose-up
 ok "make compose-up: images built, node-a, node-b and balancer healthy on 127.0.0.1:$PORT"

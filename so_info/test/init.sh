@@ -104,6 +104,23 @@ measure_window() {
 	SP=$(stat_pct "$s0" "$s1")
 }
 
+# judge_window <what> <-le|-ge> <bound>: both reads of the window within the
+# bound, and the second close to /proc/stat over the same window (that check
+# is named by the first word of <what>).
+judge_window() {
+	case $2 in -le) sym="<=" ;; *) sym=">=" ;; esac
+	if [ "$R1" != "?" ] && [ "$R2" != "?" ] && [ "$R1" "$2" "$3" ] && [ "$R2" "$2" "$3" ]; then
+		pass "$1 cpu=$R1,$R2 $sym $3 (reads $RAWS)"
+	else
+		fail "$1 cpu=$R1,$R2 not $sym $3 (reads $RAWS)"
+	fi
+	if [ "$R2" != "?" ] && [ "$SP" -ge 0 ] && [ "$(absdiff "$R2" "$SP")" -le $STAT_TOL ]; then
+		pass "${1%% *} cpu=$R2 vs /proc/stat=$SP within $STAT_TOL"
+	else
+		fail "${1%% *} cpu=$R2 vs /proc/stat=$SP not within $STAT_TOL"
+	fi
+}
+
 run_suite() { # run_suite <label> <module.ko> [module params...]
 	LABEL=$1; KO=$2; shift 2
 	NPASS=0; NFAIL=0
@@ -150,32 +167,14 @@ run_suite() { # run_suite <label> <module.ko> [module params...]
 	# 6. idle: low, and close to /proc/stat over the same window
 	sleep 2
 	measure_window
-	if [ "$R1" != "?" ] && [ "$R2" != "?" ] && [ "$R1" -le $IDLE_MAX ] && [ "$R2" -le $IDLE_MAX ]; then
-		pass "idle cpu=$R1,$R2 <= $IDLE_MAX (reads $RAWS)"
-	else
-		fail "idle cpu=$R1,$R2 not <= $IDLE_MAX (reads $RAWS)"
-	fi
-	if [ "$R2" != "?" ] && [ "$SP" -ge 0 ] && [ "$(absdiff "$R2" "$SP")" -le $STAT_TOL ]; then
-		pass "idle cpu=$R2 vs /proc/stat=$SP within $STAT_TOL"
-	else
-		fail "idle cpu=$R2 vs /proc/stat=$SP not within $STAT_TOL"
-	fi
+	judge_window idle -le $IDLE_MAX
 
 	# 7. loaded: one busy loop per CPU
 	start_hogs
 	sleep 2
 	measure_window
 	stop_hogs
-	if [ "$R1" != "?" ] && [ "$R2" != "?" ] && [ "$R1" -ge $LOAD_MIN ] && [ "$R2" -ge $LOAD_MIN ]; then
-		pass "loaded ($NCPU hogs) cpu=$R1,$R2 >= $LOAD_MIN (reads $RAWS)"
-	else
-		fail "loaded ($NCPU hogs) cpu=$R1,$R2 not >= $LOAD_MIN (reads $RAWS)"
-	fi
-	if [ "$R2" != "?" ] && [ "$SP" -ge 0 ] && [ "$(absdiff "$R2" "$SP")" -le $STAT_TOL ]; then
-		pass "loaded cpu=$R2 vs /proc/stat=$SP within $STAT_TOL"
-	else
-		fail "loaded cpu=$R2 vs /proc/stat=$SP not within $STAT_TOL"
-	fi
+	judge_window "loaded ($NCPU hogs)" -ge $LOAD_MIN
 
 	# 8. concurrent readers
 	i=0; pids=

@@ -2,8 +2,9 @@
 #
 # The caller sets HERE (this folder) and SRC (so_info/), and may set LOG_TAG
 # (the word after "so_info" in log lines).  This file gives them: the cache
-# folder and its lock, logging, Debian package installation with one
-# "apt-get update and retry", and the ABI + headers of Debian's current kernel,
+# folder and its lock, logging, Debian packages (through the repository's
+# scripts/install-packages.sh) with one "apt-get update and retry" of a whole
+# prepare step, and the ABI + headers of Debian's current kernel,
 # so that every test builds against the same kernel and nothing downloads twice.
 #
 # Environment knob:
@@ -11,8 +12,7 @@
 
 CACHE=${SO_INFO_CACHE:-$SRC/.cache}
 LOG_TAG=${LOG_TAG:-test}
-APT_OPTS=(-o DPkg::Lock::Timeout=600 -y --no-install-recommends)
-export DEBIAN_FRONTEND=noninteractive
+INSTALL=$SRC/../scripts/install-packages.sh
 
 T0=$(date +%s)
 log() { printf '[so_info %s %3ss] %s\n' "$LOG_TAG" "$(($(date +%s) - T0))" "$*"; }
@@ -34,35 +34,15 @@ lock_cache() {
 APT_UPDATED=0
 apt_update() {
 	[ "$APT_UPDATED" -eq 0 ] || return 0
-	local try
 	log "apt-get update"
-	for try in 1 2 3; do
-		if apt-get -o DPkg::Lock::Timeout=600 update -qq >"$CACHE/apt-update.log" 2>&1; then
-			APT_UPDATED=1
-			return 0
-		fi
-		sleep 10	# another apt may hold the lists lock
-	done
-	cat "$CACHE/apt-update.log" >&2
-	die "apt-get update failed"
+	bash "$INSTALL" --update || die "apt-get update failed"
+	APT_UPDATED=1
 }
-# The package lists decide which kernel is "current": refresh them when they
-# are missing or older than a day (an old list names an ABI whose packages
-# may be gone from the archive).
-lists_fresh() {
-	find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null | grep -q .
-}
-refresh_stale_lists() { lists_fresh || apt_update; }
-
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
-ensure_pkgs() { # returns non-zero on failure
-	local missing=() p
-	for p in "$@"; do installed "$p" || missing+=("$p"); done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	log "installing: ${missing[*]}"
-	apt-get "${APT_OPTS[@]}" install "${missing[@]}" >"$CACHE/apt-install.log" 2>&1 ||
-		{ tail -30 "$CACHE/apt-install.log" >&2; return 1; }
-}
+# The package lists decide which kernel is "current": the installer refreshes
+# them when they are missing or older than a day (an old list names an ABI
+# whose packages may be gone from the archive).
+refresh_stale_lists() { bash "$INSTALL" --refresh || die "apt-get update failed"; }
+ensure_pkgs() { bash "$INSTALL" "$@"; } # returns non-zero on failure
 
 # with_apt_retry <what> <command...>: run the command (a prepare step that
 # returns non-zero on failure); if it fails and this run has not refreshed the

@@ -1,0 +1,126 @@
+# Starts storage nodes and a balancer on 127.0.0.1 and stops them again: the one
+# way the scripts start a cluster (scripts/demo.sh, bench/, Tests/Browser/run.sh,
+# deploy/check.sh). Sourced, not run:
+#
+#   source scripts/cluster.sh
+#   CLUSTER_BIN=.build/release    # node and balancer (default: the debug build)
+#   CLUSTER_DATA=data             # databases, a.sqlite for node A (default: a temporary folder)
+#   CLUSTER_LOGS=data/logs        # node-a.log, balancer.log (default: CLUSTER_DATA)
+#   cluster_up 2 --max-body 8388608 -- --poll-interval 0  # nodes A, B and a balancer
+#   cluster_node --port 5001 A    # one node, on a fixed port
+#   cluster_balancer              # in front of every node started and not stopped
+#   cluster_stop B                # SIGTERM and wait; with no name, everything
+#
+# Ports: 0 (the system chooses) unless --port says otherwise. Every server gets
+# --port-file, and a start returns once that file names the port (the server
+# listens), or fails with the end of the server's log when it exits first or
+# takes 30 s. CLUSTER_URL, CLUSTER_PORT, CLUSTER_PID and CLUSTER_LOG map each
+# name (the balancer's is "balancer") to what they say. cluster_cleanup stops
+# exactly the processes started here, by PID, and removes the temporary
+# folder; it runs on exit, unless the caller sets an EXIT trap of its own,
+# which must then call it.
+
+CLUSTER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CLUSTER_BIN="${CLUSTER_BIN:-$CLUSTER_ROOT/.build/debug}"
+CLUSTER_RUN="$(mktemp -d /tmp/sentence-cluster.XXXXXX)"   # port files, default data
+CLUSTER_NODES=()   # names of the running nodes, in start order
+declare -A CLUSTER_URL=() CLUSTER_PORT=() CLUSTER_PID=() CLUSTER_LOG=()
+
+# cluster_binaries PRODUCT...: fails unless CLUSTER_BIN holds them; a missing
+# one is built first when CLUSTER_BIN is this checkout's debug or release build.
+cluster_binaries() {
+    local product configuration=""
+    case "$CLUSTER_BIN" in
+        "$CLUSTER_ROOT/.build/debug") configuration=debug ;;
+        "$CLUSTER_ROOT/.build/release") configuration=release ;;
+    esac
+    for product in "$@"; do
+        [ -x "$CLUSTER_BIN/$product" ] && continue
+        [ -n "$configuration" ] || { echo "cluster: no $product in $CLUSTER_BIN" >&2; return 1; }
+        echo "cluster: building $product ($configuration) ..." >&2
+        (cd "$CLUSTER_ROOT" && swift build -c "$configuration" --product "$product" >&2) || return 1
+    done
+}
+
+# cluster_start NAME PORT LOG COMMAND...: the common part of a node's and the balancer's start.
+cluster_start() {
+    local name="$1" port="$2" log="$3" port_file="$CLUSTER_RUN/$1.port" pid _
+    shift 3
+    mkdir -p "$(dirname "$log")"
+    rm -f "$port_file"
+    "$@" --host 127.0.0.1 --port "$port" --port-file "$port_file" >"$log" 2>&1 &
+    pid=$!
+    CLUSTER_PID[$name]=$pid
+    CLUSTER_LOG[$name]=$log
+    for _ in $(seq 600); do
+        if [ -s "$port_file" ]; then
+            CLUSTER_PORT[$name]="$(<"$port_file")"
+            CLUSTER_URL[$name]="http://127.0.0.1:${CLUSTER_PORT[$name]}"
+            echo "cluster: $name on ${CLUSTER_URL[$name]}, PID $pid, log $log" >&2
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    tail -20 "$log" >&2
+    echo "cluster: $name did not start listening (log $log)" >&2
+    cluster_stop "$name"
+    return 1
+}
+
+# cluster_node [--port PORT] NAME [NODE-OPTIONS...]
+cluster_node() {
+    local port=0
+    if [ "$1" = --port ]; then port="$2"; shift 2; fi
+    local name="$1" data="${CLUSTER_DATA:-$CLUSTER_RUN}"
+    shift
+    cluster_start "$name" "$port" "${CLUSTER_LOGS:-$data}/node-${name,,}.log" \
+        "$CLUSTER_BIN/node" --name "$name" --database "$data/${name,,}.sqlite" "$@" || return 1
+    CLUSTER_NODES+=("$name")
+}
+
+# cluster_balancer [--port PORT] [BALANCER-OPTIONS...]: in front of CLUSTER_NODES, in that order.
+cluster_balancer() {
+    local port=0 name nodes=()
+    if [ "${1:-}" = --port ]; then port="$2"; shift 2; fi
+    for name in "${CLUSTER_NODES[@]}"; do nodes+=(--node "$name=${CLUSTER_URL[$name]}"); done
+    cluster_start balancer "$port" "${CLUSTER_LOGS:-${CLUSTER_DATA:-$CLUSTER_RUN}}/balancer.log" \
+        "$CLUSTER_BIN/balancer" "${nodes[@]}" "$@"
+}
+
+# cluster_up COUNT [NODE-OPTIONS...] [-- BALANCER-OPTIONS...]: nodes A, B, ... and the balancer.
+cluster_up() {
+    local count="$1" names=(A B C D E F G H) node_options=() index
+    shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do node_options+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    for ((index = 0; index < count; index++)); do
+        cluster_node "${names[$index]}" "${node_options[@]}" || return 1
+    done
+    cluster_balancer "$@"
+}
+
+# cluster_stop [NAME...]: SIGTERM (the servers drain and close cleanly) and wait;
+# no names: every process still running, the balancer first.
+cluster_stop() {
+    local name names=("$@") kept=()
+    if [ $# -eq 0 ]; then names=(balancer "${CLUSTER_NODES[@]}"); fi
+    for name in "${names[@]}"; do
+        [ -n "${CLUSTER_PID[$name]:-}" ] || continue
+        kill "${CLUSTER_PID[$name]}" 2>/dev/null || true
+        wait "${CLUSTER_PID[$name]}" 2>/dev/null || true
+        unset "CLUSTER_PID[$name]" "CLUSTER_PORT[$name]" "CLUSTER_URL[$name]"
+    done
+    for name in "${CLUSTER_NODES[@]}"; do
+        [ -n "${CLUSTER_PID[$name]:-}" ] && kept+=("$name")
+    done
+    CLUSTER_NODES=("${kept[@]}")
+}
+
+cluster_cleanup() {
+    cluster_stop
+    rm -rf "$CLUSTER_RUN"
+}
+
+trap cluster_cleanup EXIT
+trap 'exit 130' INT TERM
