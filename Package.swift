@@ -145,6 +145,7 @@ let package = Package(
             dependencies: [
                 "SentenceWire",
                 "ClientSupport",
+                "ServerSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

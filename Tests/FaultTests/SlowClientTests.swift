@@ -41,6 +41,8 @@ import Testing
                 let reply = try await cluster.http.post(url, json: sentenceJSON(sentence: "normal \(index)"))
                 latencies.append(seconds(since: asked))
                 #expect(reply.status == 201)
+                // Pacing, not waiting for an event: the 20 requests span the first 5 s, so they
+                // meet the trickling heads at every length, up to past the idle timeout.
                 try await Task.sleep(for: .milliseconds(250))
             }
             // Past the idle timeout, no trickling connection (its head never complete) is left open.

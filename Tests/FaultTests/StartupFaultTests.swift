@@ -21,8 +21,7 @@ import Testing
     func aTakenPortEndsTheProgramNamingThePort(program: String) async throws {
         let folder = try makeTemporaryFolder("port-taken")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let holder = try ChildProcess("node", ["--port", "0", "--database", folder.appendingPathComponent("holder.sqlite").path])
-        let port = try await ProcessCluster.listeningPort(of: holder)
+        let (holder, port) = try await ChildProcess.startServer("node", ["--port", "0", "--database", folder.appendingPathComponent("holder.sqlite").path])
         defer { holder.kill() }
         let arguments =
             program == "node"
@@ -116,8 +115,7 @@ import Testing
             sqlite3_close(db)
         case .damaged, .truncated:
             // A real node database with enough rows to span many pages, closed cleanly.
-            let node = try ChildProcess("node", ["--port", "0", "--database", path, "--so-info", "/nonexistent"])
-            let port = try await ProcessCluster.listeningPort(of: node)
+            let (node, port) = try await ChildProcess.startServer("node", ["--port", "0", "--database", path, "--so-info", "/nonexistent"])
             let items = (0..<2000).map { SentenceInput(author: "U", sentence: "sentence number \($0) with some words in it", id: "d-\($0)") }
             #expect(try await TestHTTP().post("http://127.0.0.1:\(port)/sentences", json: batchJSON(items)).status == 201)
             node.process.terminate()

@@ -57,10 +57,6 @@ public final class ChildProcess: @unchecked Sendable {
         self.stdinPipe.fileHandleForWriting.write(Data(text.utf8))
     }
 
-    public func write(_ bytes: [UInt8]) {
-        self.stdinPipe.fileHandleForWriting.write(Data(bytes))
-    }
-
     public func closeInput() {
         try? self.stdinPipe.fileHandleForWriting.close()
     }

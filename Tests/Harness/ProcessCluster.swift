@@ -55,8 +55,7 @@ public final class ProcessCluster: @unchecked Sendable {
         }
         var arguments = ["--poll-interval", String(pollInterval)] + balancerArguments
         for name in names { arguments += ["--node", "\(name)=http://127.0.0.1:\(ports[name]!)"] }
-        let balancer = try ChildProcess("balancer", ["--port", "0"] + arguments)
-        let balancerPort = try await Self.listeningPort(of: balancer)
+        let (balancer, balancerPort) = try await ChildProcess.startServer("balancer", ["--port", "0"] + arguments)
         return ProcessCluster(
             folder: folder, names: names, nodes: nodes, ports: ports, balancer: balancer, balancerPort: balancerPort,
             balancerArguments: arguments, launch: launch
@@ -94,35 +93,11 @@ public final class ProcessCluster: @unchecked Sendable {
             "--database", Self.databasePath(name, folder: folder),
             "--so-info", folder.appendingPathComponent("no-so_info").path,
         ] + launch.arguments
-        let child: ChildProcess
         if let executable = launch.wrapper.first {
             let node = ChildProcess.binaryFolder.appendingPathComponent("node").path
-            child = try ChildProcess(executable, Array(launch.wrapper.dropFirst()) + [node] + arguments)
-        } else {
-            child = try ChildProcess("node", arguments)
+            return try await ChildProcess.startServer(executable, Array(launch.wrapper.dropFirst()) + [node] + arguments)
         }
-        return (child, try await self.listeningPort(of: child))
-    }
-
-    /// Reads the port from the server's "listening on 127.0.0.1:PORT" log line.
-    public static func listeningPort(of child: ChildProcess) async throws -> Int {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            let log = child.standardOutput + child.standardError
-            if let range = log.range(of: "listening on 127.0.0.1:") {
-                let digits = log[range.upperBound...].prefix { $0.isNumber }
-                if let port = Int(digits) { return port }
-            }
-            guard child.process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        child.kill()
-        throw StartFailed(log: child.standardOutput + child.standardError)
-    }
-
-    public struct StartFailed: Error, CustomStringConvertible {
-        public var log: String
-        public var description: String { "server did not start:\n\(self.log)" }
+        return try await ChildProcess.startServer("node", arguments)
     }
 
     public func nodeURL(_ name: String) -> String {
@@ -186,8 +161,7 @@ public final class ProcessCluster: @unchecked Sendable {
 
     /// Starts the balancer again, on its port and with its flags.
     public func restartBalancer() async throws {
-        let child = try ChildProcess("balancer", ["--port", String(self.balancerPort)] + self.balancerArguments)
-        _ = try await Self.listeningPort(of: child)
+        let (child, _) = try await ChildProcess.startServer("balancer", ["--port", String(self.balancerPort)] + self.balancerArguments)
         self.lock.withLock { self.runningBalancer = child }
     }
 

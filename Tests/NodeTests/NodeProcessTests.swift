@@ -10,35 +10,33 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let database = folder.appendingPathComponent("data/a.sqlite").path
         let arguments = ["--name", "A", "--port", "0", "--database", database, "--so-info", folder.appendingPathComponent("none").path]
-        let node = try ChildProcess("node", arguments)
-        let port = try await ProcessCluster.listeningPort(of: node)
+        let (node, port) = try await ChildProcess.startServer("node", arguments)
         let http = TestHTTP()
         let url = "http://127.0.0.1:\(port)/sentence"
 
-        // Requests in flight while SIGTERM arrives either finish (and are stored) or
-        // are refused before anything is written; none is half-done.
+        // SIGTERM goes out with the 8th acknowledgement, while the other 56 posts are
+        // still on their way. Each of those either finishes (and is stored) or is
+        // refused before anything is written; none is half-done.
+        let signalAfter = 8
+        let replies = EventCounter()
         let acknowledged = await withTaskGroup(of: String?.self) { group in
             for index in 0..<64 {
                 group.addTask {
                     guard let reply = try? await http.post(url, json: #"{"author": "U", "sentence": "s\#(index)", "id": "k\#(index)"}"#),
                         reply.status == 201
                     else { return nil }
+                    if replies.record() == signalAfter { node.process.terminate() }
                     return "k\(index)"
                 }
             }
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(20))
-                node.process.terminate()
-                return nil
-            }
             return await group.reduce(into: Set<String>()) { if let id = $1 { $0.insert(id) } }
         }
+        #expect(acknowledged.count >= signalAfter, "SIGTERM is sent only after \(signalAfter) replies")
         #expect(try await node.wait(timeout: .seconds(30)) == 0)
         #expect((node.standardOutput + node.standardError).contains("database closed"))
         #expect(!FileManager.default.fileExists(atPath: database + "-wal"), "a clean close checkpoints and removes the WAL")
 
-        let again = try ChildProcess("node", arguments)
-        let againPort = try await ProcessCluster.listeningPort(of: again)
+        let (again, againPort) = try await ChildProcess.startServer("node", arguments)
         let stored = try await http.get("http://127.0.0.1:\(againPort)/sentence").decode([SentenceDocument].self)
         #expect(Set(stored.map(\.id)).isSuperset(of: acknowledged))
         again.process.terminate()
@@ -48,11 +46,10 @@ import Testing
     @Test func environmentVariablesConfigureTheNode() async throws {
         let folder = try makeTemporaryFolder("node-env")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let node = try ChildProcess("node", [], environment: [
+        let (node, port) = try await ChildProcess.startServer("node", [], environment: [
             "NODE_PORT": "0", "NODE_NAME": "envnode", "NODE_DATABASE": folder.appendingPathComponent("e.sqlite").path,
             "NODE_ADMIN_TOKEN": "tok", "NODE_SO_INFO": folder.appendingPathComponent("none").path,
         ])
-        let port = try await ProcessCluster.listeningPort(of: node)
         let reply = try await TestHTTP().request("DELETE", "http://127.0.0.1:\(port)/sentence", headers: [("authorization", "Bearer tok")])
         #expect(reply.status == 200)
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("e.sqlite").path))

@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import NIOPosix
 import SentenceWire
-import Synchronization
 
 struct StoreOpenError: Error, CustomStringConvertible {
     var path: String
@@ -14,26 +13,22 @@ struct StoreOpenError: Error, CustomStringConvertible {
 
 /// The node's documents: one SQLite file in WAL mode.
 ///
-/// Writes queue up and one writer thread commits everything queued since its last
-/// commit in a single transaction (group commit), so 64 concurrent inserts cost a
-/// handful of fsyncs instead of 64. Reads run on a second connection and thread.
-/// Neither blocking thread is part of Swift's cooperative pool.
+/// Writes go through a `WriteQueue` (one writer thread, group commit); reads run on a
+/// second connection and thread. Neither blocking thread is part of Swift's
+/// cooperative pool.
 ///
 /// When writes fail because of the storage (a full disk, a read-only volume, an I/O
 /// error), the store says so once (`problem`), refuses further writes at once with
 /// that reason, and keeps serving reads; `probeWrites` finds out when writing works
 /// again. An existing database on a read-only volume is opened for reading only.
 final class DocumentStore: Sendable {
-    private let writerThread: NIOThreadPool
     private let readerThread: NIOThreadPool
     /// Nil when the database could only be opened for reading.
-    private let writer: SentenceWriter?
+    private let writes: WriteQueue?
     private let reader: SentenceReader
-    private let queue = Mutex(WriteQueue())
-    private let currentProblem: Mutex<StorageProblem?>
-    private let committedCount: Atomic<Int>
-    private let transactions = Atomic<Int>(0)
-    private let groupCommit: Bool
+    private let failures: WriteFailures
+    /// The count of a store opened for reading only, which never changes.
+    private let readOnlyCount: Int
     private let folder: String
     private let logger: Logger
 
@@ -42,17 +37,6 @@ final class DocumentStore: Sendable {
     /// on every small delete.
     static func freeSpaceToResume(volumeSize: Int) -> Int {
         min(4 << 20, volumeSize / 10)
-    }
-
-    private struct WriteQueue {
-        var pending: [PendingWrite] = []
-        var draining = false
-        var closed = false
-    }
-
-    private struct PendingWrite: Sendable {
-        var operation: WriteOperation
-        var continuation: CheckedContinuation<WriteOutcome, any Error>
     }
 
     /// Opens (creating if needed) the database file and its folder. A file that is not
@@ -68,16 +52,14 @@ final class DocumentStore: Sendable {
         } catch let error as SchemaProblem {
             throw StoreOpenError(path: path, reason: error.description)
         }
-        self.writer = opened.writer
+        let failures = WriteFailures(opened.problem, logger: logger)
+        self.failures = failures
+        self.writes = opened.writer.map { WriteQueue(writer: $0, groupCommit: groupCommit, explain: failures.explain) }
         self.reader = opened.reader
-        self.committedCount = Atomic(try opened.writer?.count ?? opened.reader.count())
-        self.currentProblem = Mutex(opened.problem)
-        self.groupCommit = groupCommit
+        self.readOnlyCount = opened.writer == nil ? try opened.reader.count() : 0
         self.folder = folder
         self.logger = logger
-        self.writerThread = NIOThreadPool(numberOfThreads: 1)
         self.readerThread = NIOThreadPool(numberOfThreads: 1)
-        self.writerThread.start()
         self.readerThread.start()
         if let problem = opened.problem {
             logger.warning("\(problem.message)", metadata: ["path": "\(path)"])
@@ -108,13 +90,13 @@ final class DocumentStore: Sendable {
     }
 
     /// Exact number of stored documents, as of the last commit.
-    var count: Int { self.committedCount.load(ordering: .relaxed) }
+    var count: Int { self.writes?.count ?? self.readOnlyCount }
 
     /// Write transactions committed since opening: with group commit, fewer than writes.
-    var transactionCount: Int { self.transactions.load(ordering: .relaxed) }
+    var transactionCount: Int { self.writes?.transactionCount ?? 0 }
 
     /// Why writes are refused right now, or nil when they work.
-    var problem: StorageProblem? { self.currentProblem.withLock { $0 } }
+    var problem: StorageProblem? { self.failures.problem }
 
     /// Stores the sentences in one transaction, all or nothing, in order. Sentences
     /// whose id is already stored come back as first stored, with `created == false`.
@@ -157,8 +139,7 @@ final class DocumentStore: Sendable {
             return
         }
         guard (try? await self.write(.probe)) != nil else { return }
-        self.currentProblem.withLock { $0 = nil }
-        self.logger.notice("writes work again; storing sentences")
+        self.failures.clear()
     }
 
     func page(_ query: PageQuery) async throws -> Page {
@@ -176,13 +157,10 @@ final class DocumentStore: Sendable {
 
     /// Refuses new writes, lets queued ones commit, then closes both connections.
     func close() async {
-        self.queue.withLock { $0.closed = true }
-        // Each pool runs its jobs in order, so these run after any queued drain or read.
-        let writer = self.writer
+        await self.writes?.close()
+        // The pool runs its jobs in order, so this runs after any queued read.
         let reader = self.reader
-        try? await self.writerThread.runIfActive { writer?.close() }
         try? await self.readerThread.runIfActive { reader.close() }
-        try? await self.writerThread.shutdownGracefully()
         try? await self.readerThread.shutdownGracefully()
         self.logger.info("database closed", metadata: ["transactions": "\(self.transactionCount)"])
     }
@@ -201,81 +179,8 @@ final class DocumentStore: Sendable {
         if case .probe = operation {} else if let problem = self.problem {
             throw problem.error
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            let accepted = self.queue.withLock { queue -> Bool in
-                guard !queue.closed else { return false }
-                queue.pending.append(PendingWrite(operation: operation, continuation: continuation))
-                if !queue.draining {
-                    queue.draining = true
-                    // Submitted under the lock so `close` cannot slip its job in ahead of this
-                    // one. A stopped pool calls back at once, still under the lock, hence the Task.
-                    self.writerThread.submit { state in
-                        if case .active = state { self.drain() } else { Task { self.failPending() } }
-                    }
-                }
-                return true
-            }
-            if !accepted {
-                continuation.resume(throwing: APIError.unavailable("node is shutting down"))
-            }
-        }
-    }
-
-    private func failPending() {
-        let pending = self.queue.withLock { queue in
-            defer { queue.pending.removeAll() }
-            return queue.pending
-        }
-        for write in pending {
-            write.continuation.resume(throwing: APIError.unavailable("node is shutting down"))
-        }
-    }
-
-    /// Runs on the writer thread until the queue is empty. Whatever queued up while a
-    /// commit was in flight goes into the next commit together.
-    private func drain() {
-        while true {
-            let batch = self.queue.withLock { queue -> [PendingWrite] in
-                guard !queue.pending.isEmpty else {
-                    queue.draining = false
-                    return []
-                }
-                if self.groupCommit {
-                    defer { queue.pending.removeAll(keepingCapacity: true) }
-                    return queue.pending
-                }
-                return [queue.pending.removeFirst()]
-            }
-            if batch.isEmpty { return }
-            // Writes never reach the queue without a writer: a read-only store refuses them.
-            guard let writer = self.writer else { preconditionFailure("write queued on a read-only store") }
-            let results = writer.commit(batch.map(\.operation))
-            self.transactions.add(1, ordering: .relaxed)
-            self.committedCount.store(writer.count, ordering: .relaxed)
-            for (pending, result) in zip(batch, results) {
-                pending.continuation.resume(with: result.mapError(self.explain))
-            }
-        }
-    }
-
-    /// The error a client is told for a failed write. A storage problem is remembered
-    /// (and logged once), so the writes after it are refused without touching the disk.
-    private func explain(_ error: any Error) -> any Error {
-        switch error {
-        case WriteRefusal.revoked(let attempt):
-            return APIError.conflict("write attempt \(attempt) was withdrawn by the balancer; nothing stored")
-        case let error as SQLiteError:
-            guard let problem = StorageProblem.classify(error) else { break }
-            let isNew = self.currentProblem.withLock { current in
-                defer { current = current ?? problem }
-                return current == nil
-            }
-            if isNew { self.logger.error("\(problem.message); refusing writes, still serving reads") }
-            return problem.error
-        default:
-            break
-        }
-        self.logger.error("write failed", metadata: ["error": "\(error)"])
-        return error
+        // A read-only store always has a problem, and never probes: writes stop above.
+        guard let writes = self.writes else { preconditionFailure("write on a read-only store") }
+        return try await writes.write(operation)
     }
 }
