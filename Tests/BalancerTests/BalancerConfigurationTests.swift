@@ -64,7 +64,7 @@ import Testing
         (["--node", "A"], [:], "--node: node 'A' must look like NAME=URL, e.g. A=http://127.0.0.1:5001"),
         ([], ["BALANCER_NODES": "A=http://a:1,A=http://b:2"], "BALANCER_NODES: node name A is used twice"),
         (["--node", "A=http://a:1", "--poll-timeout", "0"], [:], "--poll-timeout must be a positive number of seconds, got 0"),
-        (["--node", "A=http://a:1", "--poll-interval", "-1"], [:], "--poll-interval must be a positive number of seconds (or 0), got -1"),
+        (["--node", "A=http://a:1", "--poll-interval=-1"], [:], "--poll-interval must be a positive number of seconds (or 0), got -1"),
         (["--node", "A=http://a:1"], ["BALANCER_FORWARD_TIMEOUT": "soon"], "environment variable BALANCER_FORWARD_TIMEOUT=soon is not a valid number"),
         (["--node", "A=http://a:1", "--connections-per-node", "0"], [:], "--connections-per-node must be positive, got 0"),
         (["--node", "A=http://a:1"], ["BALANCER_REMEMBER_IDS": "-1"], "BALANCER_REMEMBER_IDS must be 0 or more, got -1"),

@@ -33,7 +33,7 @@ import Testing
         (["--concurrency", "0"], [:], "--concurrency must be 1–1024, got 0"),
         (["--batch", "10001"], [:], "--batch must be 1–10000, got 10001"),
         (["--authors", " , "], [:], "--authors needs at least one name"),
-        (["--timeout", "-1"], [:], "--timeout must be a positive number of seconds, got -1"),
+        (["--timeout=-1"], [:], "--timeout must be a positive number of seconds, got -1"),
         (["--retry-for=-5"], [:], "--retry-for must be a positive number of seconds (or 0), got -5"),
         ([], ["LOADER_SEED": "-3"], "LOADER_SEED must be 0 or more, got -3"),
         ([], ["LOADER_CONCURRENCY": "many"], "environment variable LOADER_CONCURRENCY=many is not a valid integer"),
