@@ -17,7 +17,8 @@ struct NodeCommand: AsyncParsableCommand {
               node --name A --port 5001 --database ./data/a.sqlite
               curl -X POST localhost:5001/sentence -H 'content-type: application/json' \\
                    -d '{"author": "User1", "sentence": "Massa id neque"}'
-              echo '{"name": "A", "port": 5001, "idleTimeout": 30}' > a.json && node --config a.json
+              echo '{"name": "A", "port": 5001, "idleTimeout": 30}' > a.json
+              node --config a.json
             """
     )
 

@@ -17,17 +17,16 @@ public struct SettingsTable<Command, Root: Configurable>: Sendable {
     }
 
     public var configHelp: ArgumentHelp {
-        ArgumentHelp("JSON file of settings, keys listed below; flags and variables win over it. (\(self.configVariable))", valueName: "file")
+        ArgumentHelp("JSON file of settings, with the keys named above; flags and variables win over it. (\(self.configVariable))", valueName: "file")
     }
 
     /// For the command's discussion: how the sources rank and what the file may hold.
     public var fileHelp: String {
-        """
-        Each option may also come from its environment variable (an empty one counts as
-        unset) or from a JSON config file (--config FILE or \(self.configVariable)), one
-        object with any of these keys: \(self.settings.map(\.key).joined(separator: ", ")).
-        The command line wins, then the environment, then the file, then the default.
-        """
+        // One paragraph without line breaks: ArgumentParser wraps it to the terminal.
+        "Each option may also come from its environment variable (an empty one counts as unset) or from a JSON config "
+            + "file (--config FILE or \(self.configVariable)): one object with any of these keys: "
+            + "\(self.settings.map(\.key).joined(separator: ", ")). The command line wins, then the environment, "
+            + "then the file, then the default."
     }
 
     /// The configuration `command` asks for. Throws `ValidationError` naming the flag,
