@@ -20,7 +20,7 @@ struct BalancerCommand: AsyncParsableCommand {
             Example:
               balancer --node A=http://127.0.0.1:5001 --node B=http://127.0.0.1:5002
               BALANCER_NODES="A=http://127.0.0.1:5001,B=http://127.0.0.1:5002" balancer
-              echo '{"nodes": ["A=http://node-a:5000", "B=http://node-b:5000"], "pollInterval": 0.5}' > b.json
+              echo '{"nodes": ["A=http://a:5000", "B=http://b:5000"]}' > b.json
               balancer --config b.json
             """
     )

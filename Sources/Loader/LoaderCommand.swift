@@ -21,7 +21,7 @@ struct LoaderCommand: AsyncParsableCommand {
               cat notes.txt | loader --balancer http://127.0.0.1:4999 --file - --batch 1000
               loader --file samples/sample.txt --dry-run --seed 7
               loader menu     (the original's menu; also `loader` alone on a terminal)
-              echo '{"balancer": "http://lb:4999", "files": ["a.txt", "b.txt"], "batch": 500}' > l.json
+              echo '{"balancer": "http://lb:4999", "files": ["a.txt"]}' > l.json
               loader --config l.json
 
             Exit status: 0 every sentence stored, 1 some failed (or the balancer could not
