@@ -15,105 +15,106 @@ struct BalancerCommand: AsyncParsableCommand {
             then lower CPU %, then the first node in the order given. A node that fails is
             skipped until a poll finds it again; its sentence is retried on the next node.
 
-            Every option can also be set with the environment variable shown in its help;
-            the command line wins over the environment.
+            \(Self.settings.fileHelp)
 
             Example:
               balancer --node A=http://127.0.0.1:5001 --node B=http://127.0.0.1:5002
               BALANCER_NODES="A=http://127.0.0.1:5001,B=http://127.0.0.1:5002" balancer
+              echo '{"nodes": ["A=http://a:5000", "B=http://b:5000"]}' > b.json
+              balancer --config b.json
             """
     )
 
-    @Option(name: .customLong("node"), help: "A storage node as NAME=URL; repeat for each, in rule order. (BALANCER_NODES, comma-separated)")
-    var nodes: [String] = []
+    typealias Entry = Setting<BalancerCommand, BalancerConfiguration>
+    enum Settings {
+        static let nodes = Entry(
+            "nodes", flag: "node", variable: "BALANCER_NODES", given: \.nodes, into: \.nodes,
+            as: .list(commaSeparated: true, parse: NodeEndpoint.parseList, describe: { _ in nil }),
+            help: "A storage node as NAME=URL; repeat for each, in rule order (comma-separated in the variable)."
+        )
+        static let host = Entry("host", variable: "BALANCER_HOST", given: \.host, into: \.host, as: .text, help: "Address to listen on.")
+        static let port = Entry("port", variable: "BALANCER_PORT", given: \.port, into: \.port, as: .port, help: "Port to listen on; 0 picks a free one.")
+        static let pollInterval = Entry(
+            "pollInterval", variable: "BALANCER_POLL_INTERVAL", given: \.pollInterval, into: \.pollInterval, as: .seconds(allowZero: true),
+            help: "Seconds between polls of every node's /usage; 0 asks every node before each insert, like the original."
+        )
+        static let pollTimeout = Entry(
+            "pollTimeout", variable: "BALANCER_POLL_TIMEOUT", given: \.pollTimeout, into: \.pollTimeout, as: .seconds(),
+            help: "Seconds a /usage poll may take before the node counts as down."
+        )
+        static let connectTimeout = Entry(
+            "connectTimeout", variable: "BALANCER_CONNECT_TIMEOUT", given: \.connectTimeout, into: \.connectTimeout, as: .seconds(),
+            help: "Seconds to open a connection to a node."
+        )
+        static let forwardTimeout = Entry(
+            "forwardTimeout", variable: "BALANCER_FORWARD_TIMEOUT", given: \.forwardTimeout, into: \.forwardTimeout, as: .seconds(),
+            help: "Seconds a forwarded insert may take before it is retried elsewhere."
+        )
+        static let maxBody = Entry(
+            "maxBody", variable: "BALANCER_MAX_BODY", given: \.maxBody, into: \.maxBody, as: .integer(in: 1...Int.max),
+            help: "Largest request body in bytes."
+        )
+        static let nodeMaxBody = Entry(
+            "nodeMaxBody", variable: "BALANCER_NODE_MAX_BODY", given: \.nodeMaxBody, into: \.nodeMaxBody, as: .integer(in: 1...Int.max),
+            help: "Largest body sent to a node; bigger batches are split. Keep at or below the nodes' --max-body."
+        )
+        static let connectionsPerNode = Entry(
+            "connectionsPerNode", variable: "BALANCER_CONNECTIONS_PER_NODE", given: \.connectionsPerNode, into: \.connectionsPerNode,
+            as: .integer(in: 1...Int.max), help: "Pooled keep-alive connections per node."
+        )
+        static let rememberIds = Entry(
+            "rememberIds", variable: "BALANCER_REMEMBER_IDS", given: \.rememberIds, into: \.rememberedIDs, as: .integer(in: 0...Int.max),
+            help: "How many client-supplied ids to remember with their node, so a retry of the same id returns to it; 0 turns this off."
+        )
+        static let idleTimeout = Entry(
+            "idleTimeout", variable: "BALANCER_IDLE_TIMEOUT", given: \.idleTimeout, into: \.idleTimeout, as: .seconds(),
+            help: "Seconds before a client connection without a request is closed."
+        )
+        static let portFile = Entry(
+            "portFile", variable: "BALANCER_PORT_FILE", given: \.portFile, into: \.portFile, as: .text,
+            help: "Once listening, write the port to this file (removed on exit); with --port 0, how scripts learn the port the system chose."
+        )
+        static let logLevel = Entry(
+            "logLevel", variable: "BALANCER_LOG_LEVEL", given: \.logLevel, into: \.logLevel, as: .choice, help: "How much to log."
+        )
+    }
 
-    @Option(help: "Address to listen on. (BALANCER_HOST, default 127.0.0.1)")
-    var host: String?
+    static let settings = SettingsTable(
+        configVariable: "BALANCER_CONFIG",
+        [
+            Settings.nodes, Settings.host, Settings.port, Settings.pollInterval, Settings.pollTimeout, Settings.connectTimeout,
+            Settings.forwardTimeout, Settings.maxBody, Settings.nodeMaxBody, Settings.connectionsPerNode, Settings.rememberIds,
+            Settings.idleTimeout, Settings.portFile, Settings.logLevel,
+        ]
+    )
 
-    @Option(help: "Port to listen on. (BALANCER_PORT, default 4999)")
-    var port: Int?
-
-    @Option(help: "Seconds between polls of every node's /usage; 0 asks every node before each insert, like the original. (BALANCER_POLL_INTERVAL, default 1)")
-    var pollInterval: Double?
-
-    @Option(help: "Seconds a /usage poll may take before the node counts as down. (BALANCER_POLL_TIMEOUT, default 1)")
-    var pollTimeout: Double?
-
-    @Option(help: "Seconds to open a connection to a node. (BALANCER_CONNECT_TIMEOUT, default 1)")
-    var connectTimeout: Double?
-
-    @Option(help: "Seconds a forwarded insert may take before it is retried elsewhere. (BALANCER_FORWARD_TIMEOUT, default 5)")
-    var forwardTimeout: Double?
-
-    @Option(help: "Largest request body in bytes. (BALANCER_MAX_BODY, default 1048576)")
-    var maxBody: Int?
-
-    @Option(help: "Largest body sent to a node; bigger batches are split. Keep at or below the nodes' --max-body. (BALANCER_NODE_MAX_BODY, default 1048576)")
-    var nodeMaxBody: Int?
-
-    @Option(help: "Pooled keep-alive connections per node. (BALANCER_CONNECTIONS_PER_NODE, default 64)")
-    var connectionsPerNode: Int?
-
-    @Option(help: "How many client-supplied ids to remember with their node, so a retry of the same id returns to it; 0 turns this off. (BALANCER_REMEMBER_IDS, default 100000)")
-    var rememberIds: Int?
-
-    @Option(help: "Seconds before a client connection without a request is closed. (BALANCER_IDLE_TIMEOUT, default 75)")
-    var idleTimeout: Double?
-
-    @Option(help: "Once listening, write the port to this file (removed on exit); with --port 0, how scripts learn the port the system chose. (BALANCER_PORT_FILE)")
-    var portFile: String?
-
-    @Option(help: "How much to log. (BALANCER_LOG_LEVEL, default info)")
-    var logLevel: Logger.Level?
+    @Option(help: Self.settings.configHelp) var config: String?
+    @Option(name: Settings.nodes.name, help: Settings.nodes.help) var nodes: [String] = []
+    @Option(name: Settings.host.name, help: Settings.host.help) var host: String?
+    @Option(name: Settings.port.name, help: Settings.port.help) var port: Int?
+    @Option(name: Settings.pollInterval.name, help: Settings.pollInterval.help) var pollInterval: Double?
+    @Option(name: Settings.pollTimeout.name, help: Settings.pollTimeout.help) var pollTimeout: Double?
+    @Option(name: Settings.connectTimeout.name, help: Settings.connectTimeout.help) var connectTimeout: Double?
+    @Option(name: Settings.forwardTimeout.name, help: Settings.forwardTimeout.help) var forwardTimeout: Double?
+    @Option(name: Settings.maxBody.name, help: Settings.maxBody.help) var maxBody: Int?
+    @Option(name: Settings.nodeMaxBody.name, help: Settings.nodeMaxBody.help) var nodeMaxBody: Int?
+    @Option(name: Settings.connectionsPerNode.name, help: Settings.connectionsPerNode.help) var connectionsPerNode: Int?
+    @Option(name: Settings.rememberIds.name, help: Settings.rememberIds.help) var rememberIds: Int?
+    @Option(name: Settings.idleTimeout.name, help: Settings.idleTimeout.help) var idleTimeout: Double?
+    @Option(name: Settings.portFile.name, help: Settings.portFile.help) var portFile: String?
+    @Option(name: Settings.logLevel.name, help: Settings.logLevel.help) var logLevel: String?
 
     func run() async throws {
-        let configuration = try self.resolve(EnvironmentSettings())
+        let configuration = try await self.resolve()
         try await ServerMain.run("balancer", host: configuration.host, port: configuration.port, portFile: configuration.portFile) { onServerRunning in
             buildApplication(configuration, onServerRunning: onServerRunning)
         }
     }
 
-    func resolve(_ environment: EnvironmentSettings) throws -> BalancerConfiguration {
-        var configuration = BalancerConfiguration()
-        let specs = try self.nodes.isEmpty ? (environment.value("BALANCER_NODES", as: String.self).map { [$0] } ?? []) : self.nodes
-        do {
-            configuration.nodes = try NodeEndpoint.parseList(specs)
-        } catch let error as NodeSpecError {
-            throw ValidationError(error.description)
-        }
+    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> BalancerConfiguration {
+        let configuration = try await Self.settings.resolve(self, configFile: self.config, environment: environment)
         guard !configuration.nodes.isEmpty else {
             throw ValidationError("give at least one node: --node A=http://127.0.0.1:5001 (or BALANCER_NODES)")
-        }
-        configuration.host = try self.host ?? environment.value("BALANCER_HOST") ?? configuration.host
-        configuration.port = try self.port ?? environment.value("BALANCER_PORT") ?? configuration.port
-        configuration.maxBody = try self.maxBody ?? environment.value("BALANCER_MAX_BODY") ?? configuration.maxBody
-        configuration.nodeMaxBody = try self.nodeMaxBody ?? environment.value("BALANCER_NODE_MAX_BODY") ?? configuration.nodeMaxBody
-        configuration.connectionsPerNode =
-            try self.connectionsPerNode ?? environment.value("BALANCER_CONNECTIONS_PER_NODE") ?? configuration.connectionsPerNode
-        configuration.rememberedIDs = try self.rememberIds ?? environment.value("BALANCER_REMEMBER_IDS") ?? configuration.rememberedIDs
-        configuration.logLevel = try self.logLevel ?? environment.value("BALANCER_LOG_LEVEL") ?? configuration.logLevel
-        configuration.portFile = try self.portFile ?? environment.value("BALANCER_PORT_FILE")
-
-        func seconds(_ flag: Double?, _ variable: String, _ fallback: Duration, allowZero: Bool = false) throws -> Duration {
-            guard let value = try flag ?? environment.value(variable, as: Double.self) else { return fallback }
-            // BALANCER_POLL_INTERVAL → --poll-interval, as the user may have written either.
-            let option = "--" + variable.dropFirst("BALANCER_".count).lowercased().replacingOccurrences(of: "_", with: "-")
-            return try EnvironmentSettings.duration(seconds: value, option: option, allowZero: allowZero)
-        }
-        configuration.pollInterval = try seconds(self.pollInterval, "BALANCER_POLL_INTERVAL", configuration.pollInterval, allowZero: true)
-        configuration.pollTimeout = try seconds(self.pollTimeout, "BALANCER_POLL_TIMEOUT", configuration.pollTimeout)
-        configuration.connectTimeout = try seconds(self.connectTimeout, "BALANCER_CONNECT_TIMEOUT", configuration.connectTimeout)
-        configuration.forwardTimeout = try seconds(self.forwardTimeout, "BALANCER_FORWARD_TIMEOUT", configuration.forwardTimeout)
-        configuration.idleTimeout = try seconds(self.idleTimeout, "BALANCER_IDLE_TIMEOUT", configuration.idleTimeout)
-
-        guard (0...65535).contains(configuration.port) else {
-            throw ValidationError("port must be 0–65535, got \(configuration.port)")
-        }
-        guard configuration.maxBody > 0, configuration.nodeMaxBody > 0, configuration.connectionsPerNode > 0 else {
-            throw ValidationError("max-body, node-max-body and connections-per-node must be positive")
-        }
-        guard configuration.rememberedIDs >= 0 else {
-            throw ValidationError("remember-ids must be 0 or more")
         }
         return configuration
     }

@@ -1,8 +1,10 @@
 import Foundation
 import Logging
 import ServerSupport
+import SettingsSupport
 
-/// Everything a balancer needs to start; `BalancerCommand` fills it from flags and environment.
+/// Everything a balancer needs to start. `BalancerCommand` fills it from flags, the
+/// environment and a config file; the initial values are the defaults (and --help shows them).
 struct BalancerConfiguration: Sendable {
     var host = "127.0.0.1"
     var port = 4999
@@ -26,37 +28,34 @@ struct BalancerConfiguration: Sendable {
     var portFile: String?
 }
 
-struct NodeSpecError: Error, CustomStringConvertible {
-    var description: String
-}
+extension BalancerConfiguration: Configurable {}
 
 extension NodeEndpoint {
     /// Parses `NAME=URL`, e.g. `A=http://127.0.0.1:5001`.
-    static func parse(_ spec: String) throws -> NodeEndpoint {
+    static func parse(_ spec: String) throws(SettingProblem) -> NodeEndpoint {
         let parts = spec.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
         guard parts.count == 2, !parts[0].isEmpty else {
-            throw NodeSpecError(description: "node '\(spec)' must look like NAME=URL, e.g. A=http://127.0.0.1:5001")
+            throw SettingProblem(detail: "node '\(spec)' must look like NAME=URL, e.g. A=http://127.0.0.1:5001")
         }
         let name = parts[0]
         guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
-            throw NodeSpecError(description: "node name '\(name)' may use only letters, digits, '-', '_' and '.'")
+            throw SettingProblem(detail: "node name '\(name)' may use only letters, digits, '-', '_' and '.'")
         }
-        var url = parts[1]
-        while url.hasSuffix("/") { url.removeLast() }
-        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme ?? ""),
-            let host = components.host, !host.isEmpty, components.path.isEmpty, components.query == nil
-        else {
-            throw NodeSpecError(description: "node \(name): '\(parts[1])' is not a base URL like http://127.0.0.1:5001")
+        guard let url = BaseURL.normalize(parts[1]) else {
+            throw SettingProblem(detail: "node \(name): '\(parts[1])' is not a base URL like http://127.0.0.1:5001")
         }
         return NodeEndpoint(name: name, url: url)
     }
 
-    /// Parses a list: repeated flags, or one comma-separated environment value.
-    static func parseList(_ specs: [String]) throws -> [NodeEndpoint] {
-        let nodes = try specs.flatMap { $0.split(separator: ",") }.map { try self.parse(String($0)) }
-        var seen: Set<String> = []
-        for node in nodes where !seen.insert(node.name).inserted {
-            throw NodeSpecError(description: "node name \(node.name) is used twice")
+    /// Parses the nodes in rule order; a name may appear once.
+    static func parseList(_ specs: [String]) throws(SettingProblem) -> [NodeEndpoint] {
+        var nodes: [NodeEndpoint] = []
+        for spec in specs {
+            let node = try self.parse(spec)
+            guard !nodes.contains(where: { $0.name == node.name }) else {
+                throw SettingProblem(detail: "node name \(node.name) is used twice")
+            }
+            nodes.append(node)
         }
         return nodes
     }

@@ -14,15 +14,75 @@ struct LoaderCommand: AsyncParsableCommand {
             loader menu [--balancer URL]
             """,
         discussion: """
+            \(Self.settings.fileHelp)
+
             Examples:
               loader --balancer http://127.0.0.1:4999 --file samples/sample.txt
               cat notes.txt | loader --balancer http://127.0.0.1:4999 --file - --batch 1000
               loader --file samples/sample.txt --dry-run --seed 7
               loader menu     (the original's menu; also `loader` alone on a terminal)
+              echo '{"balancer": "http://lb:4999", "files": ["a.txt"]}' > l.json
+              loader --config l.json
 
             Exit status: 0 every sentence stored, 1 some failed (or the balancer could not
             be reached), 2 a usage or input error.
             """
+    )
+
+    typealias Entry = Setting<LoaderCommand, LoaderConfiguration>
+    enum Settings {
+        static let balancer = Entry(
+            "balancer", variable: "LOADER_BALANCER", given: \.balancer, into: \.balancer,
+            as: .baseURL(droppingPath: "/sentence", example: "http://127.0.0.1:4999"),
+            help: "Balancer base URL, or the original's form ending in /sentence."
+        )
+        static let files = Entry(
+            "files", flag: "file", variable: "LOADER_FILE", given: \.file, into: \.files,
+            as: .list(commaSeparated: false, parse: { $0.map(InputFile.init(path:)) }, describe: { _ in nil }),
+            help: "Text file to send; - reads standard input; repeat for several."
+        )
+        static let authors = Entry(
+            "authors", variable: "LOADER_AUTHORS", given: \.authors, into: \.authors,
+            as: .list(
+                commaSeparated: true,
+                parse: { authors throws(SettingProblem) in
+                    guard !authors.isEmpty else { throw SettingProblem("needs at least one name") }
+                    return authors
+                },
+                describe: { $0.joined(separator: ",") }
+            ),
+            help: "Comma-separated authors to pick from at random."
+        )
+        static let seed = Entry(
+            "seed", variable: "LOADER_SEED", given: \.seed, into: \.seed, as: .integer(in: 0...Int.max),
+            help: "Seed for the author choice, to make it reproducible; random when unset."
+        )
+        static let concurrency = Entry(
+            "concurrency", variable: "LOADER_CONCURRENCY", given: \.concurrency, into: \.concurrency, as: .integer(in: 1...1024),
+            help: "Sentences in flight at once."
+        )
+        static let batch = Entry(
+            "batch", variable: "LOADER_BATCH", given: \.batch, into: \.batch, as: .integer(in: 1...SentenceLimits.batchItems),
+            help: "Send arrays of N sentences to POST /sentences instead of one per request."
+        )
+        static let retryFor = Entry(
+            "retryFor", variable: "LOADER_RETRY_FOR", given: \.retryFor, into: \.retry.budget, as: .seconds(allowZero: true),
+            help: """
+                Seconds to keep retrying a sentence after connection errors, timeouts and 502/503/504, with exponential \
+                backoff up to 5 s; a balancer never reached is given up after 3 s.
+                """
+        )
+        static let timeout = Entry(
+            "timeout", variable: "LOADER_TIMEOUT", given: \.timeout, into: \.timeout, as: .seconds(), help: "Seconds one request may take."
+        )
+    }
+
+    static let settings = SettingsTable(
+        configVariable: "LOADER_CONFIG",
+        [
+            Settings.balancer, Settings.files, Settings.authors, Settings.seed, Settings.concurrency, Settings.batch, Settings.retryFor,
+            Settings.timeout,
+        ]
     )
 
     enum Mode: String, ExpressibleByArgument {
@@ -32,10 +92,15 @@ struct LoaderCommand: AsyncParsableCommand {
     @Argument(help: "`menu` opens the original's interactive menu instead of sending files.")
     var mode: Mode?
 
-    @OptionGroup var common: CommonOptions
-
-    @Option(help: "Text file to send; - reads standard input; repeat for several. (LOADER_FILE)")
-    var file: [String] = []
+    @Option(help: Self.settings.configHelp) var config: String?
+    @Option(name: Settings.balancer.name, help: Settings.balancer.help) var balancer: String?
+    @Option(name: Settings.files.name, help: Settings.files.help) var file: [String] = []
+    @Option(name: Settings.authors.name, help: Settings.authors.help) var authors: [String] = []
+    @Option(name: Settings.seed.name, help: Settings.seed.help) var seed: Int?
+    @Option(name: Settings.concurrency.name, help: Settings.concurrency.help) var concurrency: Int?
+    @Option(name: Settings.batch.name, help: Settings.batch.help) var batch: Int?
+    @Option(name: Settings.retryFor.name, help: Settings.retryFor.help) var retryFor: Double?
+    @Option(name: Settings.timeout.name, help: Settings.timeout.help) var timeout: Double?
 
     @Flag(help: "Print the JSON objects that would be sent, one per line, and send nothing.")
     var dryRun = false
@@ -65,22 +130,10 @@ struct LoaderCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = EnvironmentSettings()
-        var configuration = LoaderConfiguration()
-        try self.common.resolve(environment, into: &configuration)
-        if self.mode == .menu || (self.file.isEmpty && configuration.balancer == nil && !self.dryRun && isatty(STDIN_FILENO) == 1) {
+        var configuration = try await self.resolve()
+        if self.mode == .menu || (configuration.files.isEmpty && configuration.balancer == nil && !self.dryRun && isatty(STDIN_FILENO) == 1) {
             try await LoaderMain.runMenu(configuration)
             return
-        }
-        let files = try self.file.isEmpty ? (environment.value("LOADER_FILE", as: String.self).map { [$0] } ?? []) : self.file
-        configuration.files = files.map(InputFile.init(path:))
-        configuration.dryRun = self.dryRun
-        configuration.json = self.json
-        if let runId = self.runId {
-            guard !runId.isEmpty, runId.utf8.count <= 64, !runId.contains(where: { $0.isWhitespace }) else {
-                throw ValidationError("--run-id must be 1–64 characters without spaces")
-            }
-            configuration.runID = runId
         }
         configuration.showProgress = isatty(STDERR_FILENO) == 1
         guard !configuration.files.isEmpty else {
@@ -92,54 +145,18 @@ struct LoaderCommand: AsyncParsableCommand {
         let code = try await LoaderMain.run(configuration)
         if code != 0 { throw ExitCode(code) }
     }
-}
 
-/// Options shared by sending and the menu.
-struct CommonOptions: ParsableArguments {
-    @Option(help: "Balancer base URL, or the original's form ending in /sentence. (LOADER_BALANCER)")
-    var balancer: String?
-
-    @Option(help: "Comma-separated authors to pick from at random. (LOADER_AUTHORS, default User1,...,User5)")
-    var authors: String?
-
-    @Option(help: "Seed for the author choice, to make it reproducible. (LOADER_SEED)")
-    var seed: UInt64?
-
-    @Option(help: "Sentences in flight at once. (LOADER_CONCURRENCY, default 8)")
-    var concurrency: Int?
-
-    @Option(help: "Send arrays of N sentences to POST /sentences instead of one per request. (LOADER_BATCH)")
-    var batch: Int?
-
-    @Option(help: "Seconds to keep retrying a sentence after connection errors, timeouts and 502/503/504, with exponential backoff up to 5 s; a balancer never reached is given up after 3 s. (LOADER_RETRY_FOR, default 60)")
-    var retryFor: Double?
-
-    @Option(help: "Seconds one request may take. (LOADER_TIMEOUT, default 10)")
-    var timeout: Double?
-
-    func resolve(_ environment: EnvironmentSettings, into configuration: inout LoaderConfiguration) throws {
-        if let address = try self.balancer ?? environment.value("LOADER_BALANCER", as: String.self) {
-            guard let url = LoaderConfiguration.normalizeBalancer(address) else {
-                throw ValidationError("--balancer \(address) is not an http(s) URL like http://127.0.0.1:4999")
+    /// The settings, plus the flags that exist only on the command line.
+    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> LoaderConfiguration {
+        var configuration = try await Self.settings.resolve(self, configFile: self.config, environment: environment)
+        configuration.dryRun = self.dryRun
+        configuration.json = self.json
+        if let runId = self.runId {
+            guard !runId.isEmpty, runId.utf8.count <= 64, !runId.contains(where: { $0.isWhitespace }) else {
+                throw ValidationError("--run-id must be 1–64 characters without spaces")
             }
-            configuration.balancer = url
+            configuration.runID = runId
         }
-        if let authors = try self.authors ?? environment.value("LOADER_AUTHORS", as: String.self) {
-            configuration.authors = authors.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            guard !configuration.authors.isEmpty else { throw ValidationError("--authors needs at least one name") }
-        }
-        configuration.seed = try self.seed ?? environment.value("LOADER_SEED")
-        configuration.concurrency = try self.concurrency ?? environment.value("LOADER_CONCURRENCY") ?? configuration.concurrency
-        configuration.batch = try self.batch ?? environment.value("LOADER_BATCH")
-        if let seconds = try self.retryFor ?? environment.value("LOADER_RETRY_FOR", as: Double.self) {
-            configuration.retry.budget = try EnvironmentSettings.duration(seconds: seconds, option: "--retry-for", allowZero: true)
-        }
-        if let seconds = try self.timeout ?? environment.value("LOADER_TIMEOUT", as: Double.self) {
-            configuration.timeout = try EnvironmentSettings.duration(seconds: seconds, option: "--timeout")
-        }
-        guard (1...1024).contains(configuration.concurrency) else { throw ValidationError("--concurrency must be 1–1024") }
-        if let batch = configuration.batch, !(1...SentenceLimits.batchItems).contains(batch) {
-            throw ValidationError("--batch must be 1–\(SentenceLimits.batchItems)")
-        }
+        return configuration
     }
 }

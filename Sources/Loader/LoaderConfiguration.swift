@@ -1,6 +1,8 @@
 import Foundation
+import SettingsSupport
 
-/// What one `loader` run does; `LoaderCommand` fills it from flags and environment.
+/// What one `loader` run does. `LoaderCommand` fills it from flags, the environment and a
+/// config file; the initial values are the defaults (and --help shows them).
 struct LoaderConfiguration: Sendable {
     /// Base URL of the balancer, without a trailing `/sentence` or slash.
     var balancer: String?
@@ -23,13 +25,8 @@ struct LoaderConfiguration: Sendable {
 
     /// Accepts the base URL or the original's form ending in `/sentence`.
     static func normalizeBalancer(_ address: String) -> String? {
-        var url = address.trimmingCharacters(in: .whitespaces)
-        while url.hasSuffix("/") { url.removeLast() }
-        if url.hasSuffix("/sentence") { url.removeLast("/sentence".count) }
-        while url.hasSuffix("/") { url.removeLast() }
-        guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
-            let host = components.host, !host.isEmpty, components.path.isEmpty, components.query == nil
-        else { return nil }
-        return url
+        BaseURL.normalize(address, droppingPath: "/sentence")
     }
 }
+
+extension LoaderConfiguration: Configurable {}

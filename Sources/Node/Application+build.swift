@@ -4,31 +4,6 @@ import NIOCore
 import ServerSupport
 import ServiceLifecycle
 
-/// Everything a node needs to start; `NodeCommand` fills it from flags and environment.
-struct NodeConfiguration: Sendable {
-    var host = "127.0.0.1"
-    var port = 5000
-    var name = "node"
-    var databasePath = "./data/node.sqlite"
-    var soInfoPath = "/proc/so_info"
-    var procRoot = "/proc"
-    var adminToken: String?
-    var maxBody = JSONRequestBody.defaultLimit
-    var groupCommit = true
-    /// Check every page of the database at start-up (SQLite's quick_check).
-    var checkOnStart = true
-    /// Connections with no request for this long are closed (also a request head that
-    /// trickles in for this long). Longer than the balancer's pool keeps idle
-    /// connections, so the balancer is the side that closes them.
-    var idleTimeout: Duration = .seconds(75)
-    var usageInterval: Duration = .seconds(1)
-    /// How often a node that could not write tries a test write.
-    var storageProbeInterval: Duration = .seconds(1)
-    var logLevel: Logger.Level = .info
-    /// Where to write the listening port once the server listens.
-    var portFile: String?
-}
-
 /// Builds the node: its database, usage sampler and router, ready to run.
 /// `onServerRunning` receives the listening channel (its port, when 0 was asked for).
 func buildApplication(

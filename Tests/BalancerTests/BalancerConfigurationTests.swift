@@ -1,3 +1,4 @@
+import Foundation
 import SettingsSupport
 import Testing
 
@@ -7,38 +8,99 @@ import Testing
     @Test func nodeSpecsParse() throws {
         #expect(try NodeEndpoint.parse("A=http://127.0.0.1:5001") == NodeEndpoint(name: "A", url: "http://127.0.0.1:5001"))
         #expect(try NodeEndpoint.parse(" node-b = http://node-b:5000/ ") == NodeEndpoint(name: "node-b", url: "http://node-b:5000"))
-        #expect(try NodeEndpoint.parseList(["A=http://a:1,B=http://b:2", "C=https://c"]).map(\.name) == ["A", "B", "C"])
+        #expect(try NodeEndpoint.parseList(["A=http://a:1", "B=http://b:2", "C=https://c"]).map(\.name) == ["A", "B", "C"])
     }
 
-    @Test(arguments: ["A", "=http://a:1", "A=", "A=ftp://a", "A=http://", "A=http://a:1/path", "A/B=http://a:1", "A=http://a:1?x=1", "A B=http://a"])
-    func badNodeSpecsAreRefused(spec: String) {
-        #expect(throws: NodeSpecError.self) { try NodeEndpoint.parse(spec) }
+    @Test(arguments: [
+        ("A", "node 'A' must look like NAME=URL, e.g. A=http://127.0.0.1:5001"),
+        ("=http://a:1", "node '=http://a:1' must look like NAME=URL, e.g. A=http://127.0.0.1:5001"),
+        ("A=", "node 'A=' must look like NAME=URL, e.g. A=http://127.0.0.1:5001"),
+        ("A/B=http://a:1", "node name 'A/B' may use only letters, digits, '-', '_' and '.'"),
+        ("A B=http://a", "node name 'A B' may use only letters, digits, '-', '_' and '.'"),
+        ("A=ftp://a", "node A: 'ftp://a' is not a base URL like http://127.0.0.1:5001"),
+        ("A=http://", "node A: 'http://' is not a base URL like http://127.0.0.1:5001"),
+        ("A=http://a:1/path", "node A: 'http://a:1/path' is not a base URL like http://127.0.0.1:5001"),
+        ("A=http://a:1?x=1", "node A: 'http://a:1?x=1' is not a base URL like http://127.0.0.1:5001"),
+    ])
+    func badNodeSpecsAreRefused(spec: String, reason: String) {
+        #expect(throws: SettingProblem(detail: reason)) { try NodeEndpoint.parse(spec) }
     }
 
     @Test func duplicateNamesAreRefused() {
-        #expect(throws: NodeSpecError.self) { try NodeEndpoint.parseList(["A=http://a:1", "A=http://b:2"]) }
+        #expect(throws: SettingProblem(detail: "node name A is used twice")) { try NodeEndpoint.parseList(["A=http://a:1", "A=http://b:2"]) }
     }
 
-    @Test func flagsThenEnvironmentThenDefaults() throws {
-        let environment = EnvironmentSettings(["BALANCER_NODES": "A=http://127.0.0.1:5001,B=http://127.0.0.1:5002", "BALANCER_POLL_INTERVAL": "0.25", "BALANCER_PORT": "4000"])
-        let fromEnvironment = try BalancerCommand.parse([]).resolve(environment)
-        #expect(fromEnvironment.nodes.map(\.name) == ["A", "B"])
+    @Test func flagsThenEnvironmentThenDefaults() async throws {
+        let environment = [
+            "BALANCER_NODES": "A=http://127.0.0.1:5001, B=http://127.0.0.1:5002", "BALANCER_POLL_INTERVAL": "0.25", "BALANCER_PORT": "4000",
+            "BALANCER_POLL_TIMEOUT": "2", "BALANCER_CONNECT_TIMEOUT": "3", "BALANCER_FORWARD_TIMEOUT": "4", "BALANCER_MAX_BODY": "100",
+            "BALANCER_NODE_MAX_BODY": "50", "BALANCER_CONNECTIONS_PER_NODE": "7", "BALANCER_REMEMBER_IDS": "0", "BALANCER_IDLE_TIMEOUT": "9",
+            "BALANCER_LOG_LEVEL": "trace", "BALANCER_PORT_FILE": "/tmp/p", "BALANCER_HOST": "0.0.0.0",
+        ]
+        let fromEnvironment = try await BalancerCommand.parse([]).resolve(environment: environment)
+        #expect(fromEnvironment.nodes == [NodeEndpoint(name: "A", url: "http://127.0.0.1:5001"), NodeEndpoint(name: "B", url: "http://127.0.0.1:5002")])
         #expect(fromEnvironment.pollInterval == .milliseconds(250))
-        #expect(fromEnvironment.port == 4000)
-        let fromFlags = try BalancerCommand.parse(["--node", "X=http://x:1", "--poll-interval", "0", "--port", "4999"]).resolve(environment)
+        #expect(fromEnvironment.port == 4000 && fromEnvironment.host == "0.0.0.0")
+        #expect(fromEnvironment.pollTimeout == .seconds(2) && fromEnvironment.connectTimeout == .seconds(3))
+        #expect(fromEnvironment.forwardTimeout == .seconds(4) && fromEnvironment.idleTimeout == .seconds(9))
+        #expect(fromEnvironment.maxBody == 100 && fromEnvironment.nodeMaxBody == 50)
+        #expect(fromEnvironment.connectionsPerNode == 7 && fromEnvironment.rememberedIDs == 0)
+        #expect(fromEnvironment.logLevel == .trace && fromEnvironment.portFile == "/tmp/p")
+
+        let fromFlags = try await BalancerCommand.parse(["--node", "X=http://x:1", "--poll-interval", "0", "--port", "4999"])
+            .resolve(environment: environment)
         #expect(fromFlags.nodes.map(\.name) == ["X"])
         #expect(fromFlags.pollInterval == .zero)
         #expect(fromFlags.port == 4999)
-        let defaults = try BalancerCommand.parse(["--node", "A=http://a:1"]).resolve(EnvironmentSettings([:]))
+        #expect(fromFlags.maxBody == 100)
+
+        let defaults = try await BalancerCommand.parse(["--node", "A=http://a:1"]).resolve(environment: [:])
         #expect(defaults.port == 4999 && defaults.pollInterval == .seconds(1) && defaults.maxBody == 1 << 20)
+        #expect(defaults.forwardTimeout == .seconds(5) && defaults.connectionsPerNode == 64 && defaults.rememberedIDs == 100_000)
     }
 
-    @Test func badConfigurationsAreRefused() {
-        let empty = EnvironmentSettings([:])
-        #expect(throws: (any Error).self) { try BalancerCommand.parse([]).resolve(empty) }
-        #expect(throws: (any Error).self) { try BalancerCommand.parse(["--node", "A"]).resolve(empty) }
-        #expect(throws: (any Error).self) { try BalancerCommand.parse(["--node", "A=http://a:1", "--poll-timeout", "0"]).resolve(empty) }
-        #expect(throws: (any Error).self) { try BalancerCommand.parse(["--node", "A=http://a:1", "--poll-interval", "-1"]).resolve(empty) }
-        #expect(throws: (any Error).self) { try BalancerCommand.parse(["--node", "A=http://a:1"]).resolve(EnvironmentSettings(["BALANCER_FORWARD_TIMEOUT": "soon"])) }
+    @Test(arguments: [
+        ([], [:], "give at least one node: --node A=http://127.0.0.1:5001 (or BALANCER_NODES)"),
+        (["--node", "A"], [:], "--node: node 'A' must look like NAME=URL, e.g. A=http://127.0.0.1:5001"),
+        ([], ["BALANCER_NODES": "A=http://a:1,A=http://b:2"], "BALANCER_NODES: node name A is used twice"),
+        (["--node", "A=http://a:1", "--poll-timeout", "0"], [:], "--poll-timeout must be a positive number of seconds, got 0"),
+        (["--node", "A=http://a:1", "--poll-interval=-1"], [:], "--poll-interval must be a positive number of seconds (or 0), got -1"),
+        (["--node", "A=http://a:1"], ["BALANCER_FORWARD_TIMEOUT": "soon"], "environment variable BALANCER_FORWARD_TIMEOUT=soon is not a valid number"),
+        (["--node", "A=http://a:1", "--connections-per-node", "0"], [:], "--connections-per-node must be positive, got 0"),
+        (["--node", "A=http://a:1"], ["BALANCER_REMEMBER_IDS": "-1"], "BALANCER_REMEMBER_IDS must be 0 or more, got -1"),
+    ] as [([String], [String: String], String)])
+    func badConfigurationsAreRefusedWithTheCause(arguments: [String], environment: [String: String], message: String) async throws {
+        let command = try BalancerCommand.parse(arguments)
+        let error = await #expect(throws: (any Error).self) { try await command.resolve(environment: environment) }
+        #expect(error.map { "\($0)" } == message)
+    }
+
+    @Test func aConfigFileListsTheNodes() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("balancer-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("balancer.json")
+        try Data(#"{"nodes": ["A=http://node-a:5000", "B=http://node-b:5000/"], "pollInterval": 0, "rememberIds": 10}"#.utf8).write(to: file)
+        let configuration = try await BalancerCommand.parse([]).resolve(environment: ["BALANCER_CONFIG": file.path])
+        #expect(configuration.nodes.map(\.url) == ["http://node-a:5000", "http://node-b:5000"])
+        #expect(configuration.pollInterval == .zero)
+        #expect(configuration.rememberedIDs == 10)
+
+        try Data(#"{"nodes": ["A=http://node-a:5000/x"]}"#.utf8).write(to: file)
+        let error = await #expect(throws: (any Error).self) { try await BalancerCommand.parse(["--config", file.path]).resolve(environment: [:]) }
+        #expect(error.map { "\($0)" } == "\"nodes\" in \(file.path): node A: 'http://node-a:5000/x' is not a base URL like http://127.0.0.1:5001")
+    }
+
+    @Test func everyOptionsHelpShowsItsVariableAndDefault() {
+        let help = BalancerCommand.helpMessage(columns: 1000)
+        for setting in BalancerCommand.settings.settings {
+            #expect(help.contains("--\(setting.flag)"), "\(setting.flag)")
+            #expect(help.contains(setting.helpText), "\(setting.key)")
+        }
+        let defaults = BalancerConfiguration()
+        #expect(help.contains("(BALANCER_PORT, default \(defaults.port))"))
+        #expect(help.contains("(BALANCER_FORWARD_TIMEOUT, default 5)"))
+        #expect(help.contains("(BALANCER_REMEMBER_IDS, default \(defaults.rememberedIDs))"))
+        #expect(help.contains("(BALANCER_NODES)"))
     }
 }
