@@ -1,6 +1,6 @@
 
 /// Picks a random author for each sentence, reproducibly when given a seed.
-struct AuthorPicker {
+struct AuthorPicker: Sendable {
     let authors: [String]
     private var generator: SplitMix64
 

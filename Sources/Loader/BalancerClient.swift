@@ -5,19 +5,6 @@ import NIOCore
 import NIOHTTP1
 import SentenceWire
 
-/// One sentence as the loader sends it.
-struct Outgoing: Sendable, Equatable {
-    /// 1-based position in the run (all files, in order).
-    var position: Int
-    var file: String
-    var author: String
-    var sentence: String
-    /// `<run id>-<position>`: posting it again is idempotent.
-    var id: String
-
-    var input: SentenceInput { SentenceInput(author: self.author, sentence: self.sentence, id: self.id) }
-}
-
 /// Posts sentences to the balancer and classifies what came back.
 struct BalancerClient: Sendable {
     let http: HTTPClient

@@ -1,183 +1,90 @@
 import AsyncAlgorithms
-import AsyncHTTPClient
-import Foundation
 import SentenceWire
-import Synchronization
 
-/// Sends a stream of sentences to the balancer: `concurrency` requests in flight,
-/// each sentence (or batch) retried with exponential backoff and jitter on
-/// connection errors, timeouts and 503 (see `RetryPolicy`), and the whole run
-/// stopped early when the balancer cannot be reached at all.
+/// Sends a run's items to the balancer: the tail of the loader's pipeline.
+///
+/// The items are cut into batches with `chunks(ofCount:)` and handed over a channel
+/// to `concurrency` senders. Each sender keeps its own summary and returns it; the
+/// run merges them at the end. A sender that finds the balancer gone returns early,
+/// and the run cancels the rest: reading stops, and the senders stop retrying.
 struct LoadRun: Sendable {
     let client: BalancerClient
     let concurrency: Int
+    /// Sentences per request to POST /sentences; nil sends each alone to POST /sentence.
     let batch: Int?
     let retry: RetryPolicy
     let progress: ProgressBar?
 
-    /// Feeds the run: call `emit` for each sentence in order (it may suspend while
-    /// the senders catch up, and throws once the run has stopped early) and `fail`
-    /// for one that cannot be sent at all.
-    typealias Producer = @Sendable (
-        _ emit: @escaping @Sendable (Outgoing) async throws -> Void,
-        _ fail: @escaping @Sendable (Summary.Failure) -> Void
-    ) async throws -> Void
-
-    private final class Tally: Sendable {
-        let summary: Mutex<Summary>
-        let produced = Atomic<Int>(0)
-        let finished = Atomic<Int>(0)
-        let readingDone = Atomic<Bool>(false)
-        /// Set once the balancer has answered anything; and the last time it did.
-        let lastReply = Mutex<ContinuousClock.Instant?>(nil)
-        let stopped = Mutex<String?>(nil)
-
-        init(runID: String) {
-            self.summary = Mutex(Summary(runId: runID))
-        }
+    /// What one task of the run returns.
+    private struct Part: Sendable {
+        var summary: Summary
+        var inputError: (any Error)?
     }
 
-    /// Runs to the end of the input (or an early stop) and returns the summary.
-    /// An error thrown by `producer` (e.g. invalid input) is rethrown after every
-    /// sentence read before it has been sent, together with that summary.
-    func run(runID: String, producer: @escaping Producer) async -> (Summary, (any Error)?) {
-        let tally = Tally(runID: runID)
-        let channel = AsyncChannel<[Outgoing]>()
+    /// Runs to the end of `items` (or an early stop) and returns the summary. An
+    /// error from `items` (e.g. invalid input) is returned beside it, once every
+    /// item read before it has been sent.
+    func run<Items: AsyncSequence & Sendable>(runID: String, items: Items) async -> (Summary, (any Error)?) where Items.Element == RunItem {
         let start = ContinuousClock.now
-        let batchSize = self.batch ?? 1
-        let inputError = await withTaskGroup(of: (any Error)?.self) { group in
+        let batches = AsyncChannel<[RunItem]>()
+        let sender = BatchSender(client: self.client, asBatch: self.batch != nil, retry: self.retry, contact: BalancerContact())
+        var summary = Summary(runId: runID)
+        let inputError = await withTaskGroup(of: Part.self) { group in
+            group.addTask { await self.read(items, into: batches) }
             for _ in 0..<self.concurrency {
-                group.addTask {
-                    for await items in channel {
-                        if tally.stopped.withLock({ $0 }) != nil {
-                            self.skip(items, tally: tally)
-                        } else {
-                            await self.send(items, tally: tally)
-                        }
-                    }
-                    return nil
-                }
-            }
-            group.addTask {
-                let pending = Mutex<[Outgoing]>([])
-                defer { channel.finish() }
-                do {
-                    try await producer(
-                        { item in
-                            if tally.stopped.withLock({ $0 }) != nil { throw StopReading() }
-                            tally.produced.add(1, ordering: .relaxed)
-                            let full = pending.withLock { items -> [Outgoing]? in
-                                items.append(item)
-                                guard items.count >= batchSize else { return nil }
-                                defer { items.removeAll(keepingCapacity: true) }
-                                return items
-                            }
-                            if let full { await channel.send(full) }
-                        },
-                        { failure in
-                            tally.produced.add(1, ordering: .relaxed)
-                            tally.finished.add(1, ordering: .relaxed)
-                            tally.summary.withLock { $0.record(failure) }
-                        }
-                    )
-                    let rest = pending.withLock { $0 }
-                    if !rest.isEmpty { await channel.send(rest) }
-                    tally.readingDone.store(true, ordering: .relaxed)
-                    return nil
-                } catch {
-                    // Whatever was read before the error still goes out.
-                    let rest = pending.withLock { $0 }
-                    if !rest.isEmpty { await channel.send(rest) }
-                    tally.readingDone.store(true, ordering: .relaxed)
-                    return error is StopReading ? nil : error
-                }
+                group.addTask { Part(summary: await self.work(batches, sender: sender)) }
             }
             var inputError: (any Error)?
-            for await error in group where error != nil { inputError = error }
+            for await part in group {
+                summary.merge(part.summary)
+                inputError = inputError ?? part.inputError
+                if part.summary.stoppedBecause != nil { group.cancelAll() }
+            }
             return inputError
         }
         self.progress?.finish()
-        var summary = tally.summary.withLock { $0 }
         summary.seconds = ProgressBar.seconds(ContinuousClock.now - start)
         summary.perSecond = summary.seconds > 0 ? Double(summary.sent) / summary.seconds : 0
-        summary.stoppedBecause = tally.stopped.withLock { $0 }
         return (summary, inputError)
     }
 
-    private func send(_ items: [Outgoing], tally: Tally) async {
-        var remaining = items
-        var attempt = 0
-        let firstTry = ContinuousClock.now
-        while !remaining.isEmpty {
-            let outcome = await self.client.post(remaining, asBatch: self.batch != nil)
-            if case .retry(_, unreachable: true) = outcome {} else {
-                tally.lastReply.withLock { $0 = ContinuousClock.now }
+    /// Feeds the senders; the channel hands over one batch at a time, so reading
+    /// waits for them (memory stays at a batch per sender).
+    private func read<Items: AsyncSequence>(_ items: Items, into batches: AsyncChannel<[RunItem]>) async -> Part where Items.Element == RunItem {
+        defer {
+            batches.finish()
+            self.progress?.readingEnded()
+        }
+        do {
+            for try await batch in items.chunks(ofCount: self.batch ?? 1) {
+                self.progress?.produced(batch.count)
+                await batches.send(batch)
+                if Task.isCancelled { break }
             }
-            switch outcome {
-            case .stored(let replies):
-                self.finish(replies.map { .success($0) }, tally: tally)
-                return
-            case .partial(let results):
-                self.finish(results.compactMap { $0.map { .success($0) } }, tally: tally)
-                remaining = zip(remaining, results).filter { $0.1 == nil }.map(\.0)
-                if ContinuousClock.now - firstTry >= self.retry.budget {
-                    let reason = "HTTP 503: no storage node available \(Self.gaveUp(after: attempt, since: firstTry))"
-                    self.finish(remaining.map { .failure(self.failure($0, reason)) }, tally: tally)
-                    return
-                }
-            case .rejected(let reason):
-                self.finish(remaining.map { .failure(self.failure($0, reason)) }, tally: tally)
-                return
-            case .retry(let reason, let unreachable):
-                let reached = tally.lastReply.withLock { $0 != nil }
-                if ContinuousClock.now - firstTry >= self.retry.limit(balancerReached: reached) || tally.stopped.withLock({ $0 }) != nil {
-                    let reason = "\(reason) \(Self.gaveUp(after: attempt, since: firstTry))"
-                    self.finish(remaining.map { .failure(self.failure($0, reason)) }, tally: tally)
-                    // Nothing answered during this whole retry window: the balancer is gone.
-                    let heardSince = tally.lastReply.withLock { $0.map { $0 > firstTry } ?? false }
-                    if unreachable && !heardSince {
-                        tally.stopped.withLock { $0 = $0 ?? "cannot reach the balancer at \(self.client.base) (\(reason))" }
-                    }
-                    return
-                }
-            }
-            try? await Task.sleep(for: self.retry.backoff(attempt))
-            attempt += 1
+            return Part(summary: Summary(runId: ""))
+        } catch {
+            // A stopped run cancels reading too; that is not an input error.
+            return Part(summary: Summary(runId: ""), inputError: Task.isCancelled ? nil : error)
         }
     }
 
-    private static func gaveUp(after attempt: Int, since firstTry: ContinuousClock.Instant) -> String {
-        "(gave up after \(attempt + 1) attempts in \(ProgressBar.seconds(ContinuousClock.now - firstTry).formatted(.number.precision(.fractionLength(1)))) s)"
-    }
-
-    private func failure(_ item: Outgoing, _ reason: String) -> Summary.Failure {
-        Summary.Failure(position: item.position, file: item.file, reason: reason)
-    }
-
-    private func skip(_ items: [Outgoing], tally: Tally) {
-        let reason = tally.stopped.withLock { $0 } ?? "stopped"
-        self.finish(items.map { .failure(self.failure($0, "not sent: \(reason)")) }, tally: tally)
-    }
-
-    private func finish(_ results: [Result<RouteReply, Summary.Failure>], tally: Tally) {
-        tally.summary.withLock { summary in
-            for result in results {
-                switch result {
-                case .success(let reply): summary.record(reply)
-                case .failure(let failure): summary.record(failure)
+    /// One sender: posts batches until the channel ends or the balancer is gone.
+    private func work(_ batches: AsyncChannel<[RunItem]>, sender: BatchSender) async -> Summary {
+        var summary = Summary(runId: "")
+        for await batch in batches {
+            var sentences: [Outgoing] = []
+            for item in batch {
+                switch item {
+                case .send(let outgoing):
+                    sentences.append(outgoing)
+                case .tooLong(let position, let file, let bytes):
+                    summary.record(Summary.Failure(position: position, file: file, reason: RunItem.tooLongReason(bytes: bytes)))
                 }
             }
+            if !sentences.isEmpty { await sender.send(sentences, into: &summary) }
+            self.progress?.finished(batch.count)
+            if summary.stoppedBecause != nil { break }
         }
-        let done = tally.finished.add(results.count, ordering: .relaxed).newValue
-        self.progress?.update(
-            done: done,
-            total: tally.produced.load(ordering: .relaxed),
-            totalKnown: tally.readingDone.load(ordering: .relaxed)
-        )
+        return summary
     }
 }
-
-extension Summary.Failure: Error {}
-
-/// Thrown into the producer when the run has stopped early, to stop reading.
-private struct StopReading: Error {}

@@ -1,11 +1,16 @@
 import ArgumentParser
+import AsyncAlgorithms
 import AsyncHTTPClient
 import ClientSupport
 import Foundation
-import NIOCore
+import NIOPosix
 import SentenceWire
 
 /// The sending, dry-run and menu paths, behind the command's options.
+///
+/// Each is the same pipeline of async sequences: the open inputs (`OpenInputs`),
+/// their bytes (`InputBytes`), split into sentences (`SentencePieces`), numbered
+/// with authors (`RunItems`); then printed (dry run) or batched and sent (`LoadRun`).
 enum LoaderMain {
     static func makeClient(_ configuration: LoaderConfiguration) -> HTTPClient {
         HTTPClient.failFast(connectionsPerHost: configuration.concurrency)
@@ -14,7 +19,9 @@ enum LoaderMain {
     static func runMenu(_ configuration: LoaderConfiguration) async throws {
         let http = LoaderMain.makeClient(configuration)
         var menu = Menu(
-            readLine: { Swift.readLine(strippingNewline: true) },
+            // readLine blocks its thread until a line is typed: it runs on NIO's
+            // blocking-I/O thread pool, never on Swift's cooperative threads.
+            readLine: { try? await NIOThreadPool.singleton.runIfActive { Swift.readLine(strippingNewline: true) } },
             write: { print($0) },
             authors: configuration.authors,
             seed: configuration.seed,
@@ -22,53 +29,39 @@ enum LoaderMain {
         ) { balancer, sentences in
             var configuration = configuration
             configuration.balancer = balancer
-            let run = LoaderMain.loadRun(configuration, http: http)
-            return await run.run(runID: configuration.runID) { emit, _ in
-                for sentence in sentences { try await emit(sentence) }
-            }.0
+            return await LoaderMain.loadRun(configuration, http: http, progress: nil)
+                .run(runID: configuration.runID, items: sentences.map(RunItem.send).async).0
         }
         await menu.run()
         try await http.shutdown()
     }
 
-    static func loadRun(_ configuration: LoaderConfiguration, http: HTTPClient, reading: ReadProgress? = nil) -> LoadRun {
+    static func loadRun(_ configuration: LoaderConfiguration, http: HTTPClient, progress: ProgressBar?) -> LoadRun {
         LoadRun(
             client: BalancerClient(http: http, base: configuration.balancer ?? "", timeout: configuration.timeout),
             concurrency: configuration.concurrency,
             batch: configuration.batch,
             retry: configuration.retry,
-            progress: configuration.showProgress ? ProgressBar(reading: reading) : nil
+            progress: progress
         )
     }
 
     /// Returns the exit status.
     static func run(_ configuration: LoaderConfiguration) async throws -> Int32 {
-        let source = TextSource(files: configuration.files)
-        let opened: [(InputFile, Int32)]
         do {
-            opened = try source.open()
+            return try await OpenInputs.with(configuration.files) { inputs in
+                configuration.dryRun ? await self.dryRun(configuration, inputs: inputs) : await self.send(configuration, inputs: inputs)
+            }
         } catch let error as InputError {
             throw ValidationError("\(error)")
         }
-        if configuration.dryRun {
-            return await self.dryRun(configuration, source: source, opened: opened)
-        }
+    }
+
+    private static func send(_ configuration: LoaderConfiguration, inputs: OpenInputs) async -> Int32 {
         let http = self.makeClient(configuration)
-        let runID = configuration.runID
-        let reading = ReadProgress(totalBytes: TextSource.totalBytes(opened))
-        let (summary, inputError) = await self.loadRun(configuration, http: http, reading: reading).run(runID: runID) { emit, fail in
-            var picker = AuthorPicker(authors: configuration.authors, seed: configuration.seed)
-            var position = 0
-            try await source.read(opened, progress: reading) { file, piece in
-                position += 1
-                switch piece {
-                case .sentence(let text):
-                    try await emit(Outgoing(position: position, file: file.name, author: picker.next(), sentence: text, id: "\(runID)-\(position)"))
-                case .tooLong(let bytes):
-                    fail(Summary.Failure(position: position, file: file.name, reason: "sentence of \(bytes) bytes is longer than \(SentenceLimits.sentenceBytes)"))
-                }
-            }
-        }
+        let progress = configuration.showProgress ? ProgressBar(totalBytes: inputs.totalBytes) : nil
+        let items = inputs.items(runID: configuration.runID, authors: configuration.authors, seed: configuration.seed, progress: progress)
+        let (summary, inputError) = await self.loadRun(configuration, http: http, progress: progress).run(runID: configuration.runID, items: items)
         try? await http.shutdown()
         print(configuration.json ? summary.json() : summary.text())
         if let inputError {
@@ -82,20 +75,19 @@ enum LoaderMain {
         return summary.failed > 0 ? 1 : 0
     }
 
-    private static func dryRun(_ configuration: LoaderConfiguration, source: TextSource, opened: [(InputFile, Int32)]) async -> Int32 {
+    private static func dryRun(_ configuration: LoaderConfiguration, inputs: OpenInputs) async -> Int32 {
         let output = OutputBuffer()
-        var picker = AuthorPicker(authors: configuration.authors, seed: configuration.seed)
-        var position = 0
+        var sentences = 0
         var tooLong = 0
         do {
-            try await source.read(opened) { file, piece in
-                position += 1
-                switch piece {
-                case .sentence(let text):
-                    output.writeLine(DryRun.line(Outgoing(position: position, file: file.name, author: picker.next(), sentence: text, id: "")))
-                case .tooLong(let bytes):
+            for try await item in inputs.items(runID: configuration.runID, authors: configuration.authors, seed: configuration.seed) {
+                switch item {
+                case .send(let outgoing):
+                    sentences += 1
+                    output.writeLine(DryRun.line(outgoing))
+                case .tooLong(let position, let file, let bytes):
                     tooLong += 1
-                    self.error("sentence #\(position) of \(file.name) has \(bytes) bytes, more than the \(SentenceLimits.sentenceBytes) a node accepts")
+                    self.error("sentence #\(position) of \(file): \(RunItem.tooLongReason(bytes: bytes))")
                 }
             }
         } catch {
@@ -104,7 +96,7 @@ enum LoaderMain {
             return 2
         }
         output.flush()
-        self.error("\(position - tooLong) sentences\(tooLong > 0 ? ", \(tooLong) too long to send" : "")")
+        self.error("\(sentences) sentences\(tooLong > 0 ? ", \(tooLong) too long to send" : "")")
         return tooLong > 0 ? 1 : 0
     }
 

@@ -3,7 +3,8 @@ import Foundation
 /// The original client's interactive menu, on the same splitter and sender as
 /// the command line. Messages keep the original's wording.
 struct Menu {
-    var readLine: () -> String?
+    /// Waits for the next line typed; nil at the end of the input.
+    var readLine: () async -> String?
     var write: (String) -> Void
     var authors: [String]
     var seed: UInt64?
@@ -14,7 +15,7 @@ struct Menu {
     private var balancer: String?
 
     init(
-        readLine: @escaping () -> String?,
+        readLine: @escaping () async -> String?,
         write: @escaping (String) -> Void,
         authors: [String],
         seed: UInt64?,
@@ -39,10 +40,10 @@ struct Menu {
             self.write("4. Send data")
             self.write("5. Exit")
             self.write("ENTER OPTION:")
-            guard let option = self.readLine()?.trimmingCharacters(in: .whitespaces) else { return }
+            guard let option = await self.readLine()?.trimmingCharacters(in: .whitespaces) else { return }
             switch option {
             case "1": await self.insertFilePath()
-            case "2": self.insertBalancerAddress()
+            case "2": await self.insertBalancerAddress()
             case "3": self.showData()
             case "4": await self.sendData()
             case "5": return
@@ -54,18 +55,14 @@ struct Menu {
     private mutating func insertFilePath() async {
         self.write("")
         self.write("ENTER FILE PATH:")
-        let path = self.readLine()?.trimmingCharacters(in: .whitespaces) ?? ""
+        let path = await self.readLine()?.trimmingCharacters(in: .whitespaces) ?? ""
         self.data = []
-        let source = TextSource(files: [InputFile(path: path)])
-        let runID = LoaderConfiguration.newRunID()
-        var picker = AuthorPicker(authors: self.authors, seed: self.seed)
         var collected: [Outgoing] = []
         do {
             guard !path.isEmpty, path != "-" else { throw InputError.cannotOpen(file: path, reason: "no path") }
-            try await source.read(try source.open()) { file, piece in
-                guard case .sentence(let text) = piece else { return }
-                let position = collected.count + 1
-                collected.append(Outgoing(position: position, file: file.name, author: picker.next(), sentence: text, id: "\(runID)-\(position)"))
+            try await OpenInputs.with([InputFile(path: path)]) { inputs in
+                let items = inputs.items(runID: LoaderConfiguration.newRunID(), authors: self.authors, seed: self.seed)
+                for try await case .send(let outgoing) in items { collected.append(outgoing) }
             }
             self.data = collected
             self.write("\(self.data.count) sentences loaded")
@@ -74,10 +71,10 @@ struct Menu {
         }
     }
 
-    private mutating func insertBalancerAddress() {
+    private mutating func insertBalancerAddress() async {
         self.write("")
         self.write("ENTER LOAD BALANCER ADDRESS:")
-        let address = self.readLine() ?? ""
+        let address = await self.readLine() ?? ""
         if let url = LoaderConfiguration.normalizeBalancer(address) {
             self.balancer = url
         } else {

@@ -4,39 +4,69 @@ import Synchronization
 /// A one-line progress bar on standard error, redrawn at most ten times a second.
 /// Only used when standard error is a terminal.
 ///
+/// The bar is a live view of the whole run: the reader and every sender report to
+/// it as they go, so it keeps its own small counters (atomics, nothing else reads
+/// them); the run's results travel in the senders' summaries instead.
+///
 /// The number of sentences is known only once the input is read to the end, so
 /// until then the bar follows the bytes read (when the inputs have a size).
 final class ProgressBar: Sendable {
     private let start = ContinuousClock.now
     private let lastDraw = Mutex(ContinuousClock.now - .seconds(1))
     private let width = 30
-    let reading: ReadProgress?
+    /// The size of the input, when every input is a regular file.
+    let totalBytes: Int?
+    private let bytesRead = Atomic<Int>(0)
+    private let itemsRead = Atomic<Int>(0)
+    private let itemsDone = Atomic<Int>(0)
+    private let readingDone = Atomic<Bool>(false)
 
-    init(reading: ReadProgress? = nil) {
-        self.reading = reading
+    init(totalBytes: Int?) {
+        self.totalBytes = totalBytes
     }
 
-    /// `totalKnown` is false while the input is still being read.
-    func update(done: Int, total: Int, totalKnown: Bool) {
+    func read(_ bytes: Int) {
+        self.bytesRead.add(bytes, ordering: .relaxed)
+    }
+
+    /// Sentences read and handed to the senders.
+    func produced(_ count: Int) {
+        self.itemsRead.add(count, ordering: .relaxed)
+    }
+
+    func readingEnded() {
+        self.readingDone.store(true, ordering: .relaxed)
+    }
+
+    /// Sentences stored or failed.
+    func finished(_ count: Int) {
+        let done = self.itemsDone.add(count, ordering: .relaxed).newValue
         let now = ContinuousClock.now
         let due = self.lastDraw.withLock { last in
             guard now - last >= .milliseconds(100) else { return false }
             last = now
             return true
         }
-        guard due else { return }
+        if due { self.draw(done: done, now: now) }
+    }
+
+    private func draw(done: Int, now: ContinuousClock.Instant) {
+        let total = self.itemsRead.load(ordering: .relaxed)
+        let totalKnown = self.readingDone.load(ordering: .relaxed)
         let elapsed = Self.seconds(now - self.start)
-        let fraction: Double =
-            if totalKnown { total > 0 ? Double(done) / Double(total) : 1 } else {
-                // Sent share of what was read, times the share of the input read so far.
-                (self.reading?.fraction ?? 0) * (total > 0 ? Double(done) / Double(total) : 0)
-            }
+        let sentShare = total > 0 ? Double(done) / Double(total) : (totalKnown ? 1 : 0)
+        // Until the end of the input, the share sent of what was read times the share read.
+        let fraction = totalKnown ? sentShare : sentShare * self.readShare
         let filled = min(self.width, Int(fraction * Double(self.width)))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: self.width - filled)
         let rate = elapsed > 0 ? Int(Double(done) / elapsed) : 0
-        let percent = Int(fraction * 100)
-        let line = "\r\(bar) \(percent)% \(done)/\(total)\(totalKnown ? "" : "+") \(rate)/s \(String(format: "%.1f", elapsed))s\u{1B}[K"
+        let line = "\r\(bar) \(Int(fraction * 100))% \(done)/\(total)\(totalKnown ? "" : "+") \(rate)/s \(String(format: "%.1f", elapsed))s\u{1B}[K"
         FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    private var readShare: Double {
+        guard let total = self.totalBytes, total > 0 else { return 0 }
+        return min(1, Double(self.bytesRead.load(ordering: .relaxed)) / Double(total))
     }
 
     /// Clears the line so the summary starts clean.

@@ -34,6 +34,16 @@ struct Summary: Codable, Sendable, Equatable {
         self.failures.append(failure)
     }
 
+    /// Adds what another sender did in the same run.
+    mutating func merge(_ other: Summary) {
+        self.sent += other.sent
+        self.failed += other.failed
+        self.servers.merge(other.servers, uniquingKeysWith: +)
+        self.filters.merge(other.filters, uniquingKeysWith: +)
+        self.failures += other.failures
+        self.stoppedBecause = self.stoppedBecause ?? other.stoppedBecause
+    }
+
     /// The failures shown in the text report; the rest are counted.
     static let failuresShown = 20
 

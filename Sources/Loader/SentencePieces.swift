@@ -1,0 +1,64 @@
+import NIOCore
+
+/// Splitting as a transform of a byte-chunk sequence: UTF-8 text cut into
+/// sentences by `SentenceSplitter`. Memory stays at one chunk and one sentence.
+///
+/// Invalid UTF-8 ends the sequence with `InputError.invalidUTF8`, after the
+/// sentences before the bad byte; the one it is in is dropped.
+struct SentencePieces<Base: AsyncSequence>: AsyncSequence where Base.Element == ByteBuffer {
+    typealias Element = SentenceSplitter.Piece
+
+    let base: Base
+    let file: String
+    let maxBytes: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let file: String
+        var decoder = UTF8Chunks()
+        var splitter: SentenceSplitter
+        /// Pieces of the last chunk not yet returned, in reverse order.
+        var ready: [SentenceSplitter.Piece] = []
+        var failure: InputError?
+        var ended = false
+
+        mutating func next() async throws -> SentenceSplitter.Piece? {
+            while true {
+                if let piece = self.ready.popLast() { return piece }
+                if let failure = self.failure {
+                    self.failure = nil
+                    throw failure
+                }
+                if self.ended { return nil }
+                if let chunk = try await self.base.next() {
+                    let (text, invalid) = self.decoder.push(chunk.readableBytesView)
+                    self.ready = self.splitter.push(text).reversed()
+                    if let invalid {
+                        self.failure = .invalidUTF8(file: self.file, offset: invalid.offset)
+                        self.ended = true
+                    }
+                } else {
+                    self.ended = true
+                    if let invalid = self.decoder.finish() {
+                        self.failure = .invalidUTF8(file: self.file, offset: invalid.offset)
+                    } else {
+                        self.ready = self.splitter.finish().reversed()
+                    }
+                }
+            }
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: self.base.makeAsyncIterator(), file: self.file, splitter: SentenceSplitter(maxBytes: self.maxBytes))
+    }
+}
+
+extension SentencePieces: Sendable where Base: Sendable {}
+
+extension AsyncSequence where Element == ByteBuffer {
+    /// The sentences of this UTF-8 text; `file` names it in an error.
+    func sentencePieces(file: String, maxBytes: Int = 64 * 1024) -> SentencePieces<Self> {
+        SentencePieces(base: self, file: file, maxBytes: maxBytes)
+    }
+}
