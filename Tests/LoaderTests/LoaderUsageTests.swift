@@ -13,7 +13,7 @@ import Testing
         (["--file", "x.txt", "--dry-run", "--concurrency", "0"], "--concurrency must be 1–1024"),
         (["--file", "x.txt", "--dry-run", "--batch", "10001"], "--batch must be 1–10000"),
         (["--file", "x.txt", "--dry-run", "--authors", " , "], "--authors needs at least one name"),
-        (["--file", "x.txt", "--dry-run", "--timeout=-1"], "--timeout must be a positive number of seconds, got -1.0"),
+        (["--file", "x.txt", "--dry-run", "--timeout=-1"], "--timeout must be a positive number of seconds, got -1"),
         (["--file", "x.txt", "--frobnicate"], "Unknown option '--frobnicate'"),
         (["--file", "x.txt", "--dry-run", "--run-id", "has space"], "--run-id must be 1–64 characters without spaces"),
     ])
