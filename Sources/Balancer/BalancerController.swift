@@ -28,7 +28,7 @@ struct BalancerController<Context: RequestContext> {
     /// array (one such reply per item, in input order).
     func route(_ request: Request, as path: NodePath) async throws -> Response {
         let body = try await JSONRequestBody.collect(request, limit: self.maxBody)
-        let inputs = path == .one ? [try SentenceValidation.decodeSentence(from: body)] : try SentenceValidation.decodeBatch(from: body)
+        let inputs = try path == .one ? [SentenceValidation.decodeSentence(from: body)] : SentenceValidation.decodeBatch(from: body)
         switch await self.dispatcher.route(inputs, as: path) {
         case .routed(let status, let replies) where path == .one:
             return JSONWire.response(replies[0], status: .init(code: status))

@@ -22,7 +22,9 @@ import Testing
     /// waited out its hour, or spun, would never end, and the time limit fails the test.
     static func stop(_ service: some Service, gracefully: Bool) async throws {
         let group = ServiceGroup(services: [service], logger: Self.quiet)
-        let running = Task { gracefully ? try await group.run() : try await service.run() }
+        let running = Task {
+            if gracefully { try await group.run() } else { try await service.run() }
+        }
         try await Task.sleep(for: .milliseconds(50))
         if gracefully { await group.triggerGracefulShutdown() } else { running.cancel() }
         try await running.value

@@ -9,13 +9,8 @@ import Testing
 /// The two ways of placing sentences: ours holds each placement in the view until the
 /// node answers; the original's places on what the nodes last reported and holds nothing.
 @Suite struct PlacerTests {
-    func view() -> ClusterView {
-        let view = ClusterView(endpoints: [NodeEndpoint(name: "A", url: "http://127.0.0.1:1"), NodeEndpoint(name: "B", url: "http://127.0.0.1:2")])
-        for node in 0..<2 {
-            view.pollSucceeded(node: node, usage: UsageReport(ram: 10, cpu: 10, database: 0, source: .procfs), acknowledgedAtStart: 0)
-        }
-        return view
-    }
+    /// Two empty nodes, up and tied, as the view's own tests have them.
+    func view() -> ClusterView { ClusterViewTests().view() }
 
     @Test func oursCountsEachPlacementUntilTheNodeAnswers() async {
         let view = self.view()
@@ -38,7 +33,7 @@ import Testing
         let view = self.view()
         let http = HTTPClient.failFast()
         let client = NodeClient(http: http, pollTimeout: .seconds(1), forwardTimeout: .seconds(1))
-        let poller = NodePoller(view: view, client: client, metrics: BalancerMetrics(servers: ["A", "B"]), interval: .zero, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let poller = NodePoller(view: view, client: client, metrics: BalancerMetrics(servers: ["N0", "N1"]), interval: .zero, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let idle = ReportedLoadsPlacer(view: view, poller: poller)
         #expect(idle.place(count: 1, excluding: []).isEmpty, "nothing reported yet")
         #expect(!idle.place(again: Placement(node: 0, filter: .order), excluding: []))

@@ -18,7 +18,8 @@ import Testing
         // The fixture's procfs and no so_info: RAM and CPU tie with the other nodes, as before.
         node.procRoot = cluster.folder.appendingPathComponent("proc").path
         node.soInfoPath = node.procRoot + "/none"
-        (node.maxBody, node.logLevel) = (maxBody, .critical)
+        node.maxBody = maxBody
+        node.logLevel = .critical
         return try await RunningServer.start { hook in try Node.buildApplication(node, onServerRunning: hook) }
     }
 
