@@ -66,10 +66,16 @@ enum RoutingRule {
 
     /// Runs on every placement, under the view's lock: it builds no array.
     private static func best(in nodes: [NodeLoad], where candidate: (NodeLoad) -> Bool) -> Int? {
+        var best: Int?
         // Ties are impossible: the index is the last key.
-        nodes.indices.lazy.filter { candidate(nodes[$0]) }.min { a, b in
-            (nodes[a].documents, nodes[a].ram, nodes[a].cpu, a) < (nodes[b].documents, nodes[b].ram, nodes[b].cpu, b)
+        for index in nodes.indices where candidate(nodes[index]) {
+            let node = nodes[index]
+            if let current = best.map({ nodes[$0] }), (current.documents, current.ram, current.cpu) <= (node.documents, node.ram, node.cpu) {
+                continue
+            }
+            best = index
         }
+        return best
     }
 
     private static func depth(_ filter: RoutingFilter) -> Int {
