@@ -190,7 +190,12 @@ let package = Package(
         .testTarget(name: "SentenceWireTests", dependencies: ["SentenceWire"], swiftSettings: testSwiftSettings),
         .testTarget(
             name: "ServerSupportTests",
-            dependencies: ["ServerSupport", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "ServerSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(name: "SettingsSupportTests", dependencies: ["SettingsSupport"], swiftSettings: testSwiftSettings),

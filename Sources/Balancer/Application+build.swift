@@ -26,39 +26,29 @@ func buildApplication(
     let view = ClusterView(endpoints: configuration.nodes)
     let metrics = BalancerMetrics(servers: configuration.nodes.map(\.name))
     let poller = NodePoller(view: view, client: client, metrics: metrics, interval: configuration.pollInterval, logger: logger)
+    let placer: any Placer = configuration.pollInterval == .zero ? ReportedLoadsPlacer(view: view, poller: poller) : ViewPlacer(view: view)
     let dispatcher = Dispatcher(
         view: view,
+        placer: placer,
         client: client,
-        poller: poller,
         recent: RecentRoutes(capacity: configuration.rememberedIDs),
         metrics: metrics,
-        askBeforeEachInsert: configuration.pollInterval == .zero,
         nodeMaxBody: configuration.nodeMaxBody,
         logger: logger
     )
 
     let router = APIRouter.build { router in
         BalancerController(
-            view: view,
-            dispatcher: dispatcher,
-            poller: poller,
-            client: client,
-            metrics: metrics,
-            maxBody: configuration.maxBody,
-            proxyTimeout: configuration.proxyTimeout
+            dispatcher: dispatcher, poller: poller, maxBody: configuration.maxBody, proxyTimeout: configuration.proxyTimeout
         ).addRoutes(to: router)
         DashboardRoutes().addRoutes(to: router)
     }
 
-    var app = Application(
-        router: router,
-        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "balancer"),
-        onServerRunning: onServerRunning,
-        logger: logger
-    )
     // Stopped in reverse: the server drains, polling stops, then the client closes.
-    app.addServices(HTTPClientService(client: http), poller)
+    var app = APIServer.application(
+        router, name: "balancer", host: configuration.host, port: configuration.port, idleTimeout: configuration.idleTimeout,
+        services: [HTTPClientService(client: http), poller], onServerRunning: onServerRunning, logger: logger
+    )
     app.beforeServerStarts { [logger] in
         // Route from the first request on; nodes that come up later are found by polling.
         await poller.pollAll()

@@ -7,53 +7,43 @@ import ServerSupport
 
 /// The balancer's HTTP endpoints.
 struct BalancerController<Context: RequestContext> {
-    let view: ClusterView
     let dispatcher: Dispatcher
     let poller: NodePoller
-    let client: NodeClient
-    let metrics: BalancerMetrics
     let maxBody: Int
     /// How long a proxied listing may take to stream through (a million rows is tens of MB).
     let proxyTimeout: Duration
 
+    var view: ClusterView { self.dispatcher.view }
+
     func addRoutes(to router: Router<Context>) {
-        router.post("/sentence", use: self.routeOne)
-        router.post("/sentences", use: self.routeBatch)
+        router.post("/sentence") { request, _ in try await self.route(request, as: .one) }
+        router.post("/sentences") { request, _ in try await self.route(request, as: .batch) }
         router.get("/nodes", use: self.nodes)
         router.get("/nodes/:name/sentence", use: self.nodeSentences)
         router.get("/health") { _, _ in JSONWire.response(HealthReply()) }
         router.get("/metrics", use: self.prometheus)
     }
 
-    /// Routes one sentence: `{"server", "filter", "data"}` with the node's status.
-    @Sendable func routeOne(_ request: Request, context: Context) async throws -> Response {
+    /// Routes one sentence (`{"server", "filter", "data"}` with the node's status) or an
+    /// array (one such reply per item, in input order).
+    func route(_ request: Request, as path: NodePath) async throws -> Response {
         let body = try await JSONRequestBody.collect(request, limit: self.maxBody)
-        let input = try SentenceValidation.decodeSentence(from: body)
-        switch await self.dispatcher.routeOne(input) {
-        case .routed(let status, let reply):
-            return JSONWire.response(reply, status: .init(code: status))
-        case .refused(let status, let body):
-            return JSONWire.response(raw: body, status: .init(code: status))
-        case .down:
-            return JSONWire.response(DownReply(), status: .serviceUnavailable)
-        }
-    }
-
-    /// Routes an array: one reply per item, in input order.
-    @Sendable func routeBatch(_ request: Request, context: Context) async throws -> Response {
-        let body = try await JSONRequestBody.collect(request, limit: self.maxBody)
-        let inputs = try SentenceValidation.decodeBatch(from: body)
-        switch await self.dispatcher.routeBatch(inputs) {
+        let inputs = try path == .one ? [SentenceValidation.decodeSentence(from: body)] : SentenceValidation.decodeBatch(from: body)
+        switch await self.dispatcher.route(inputs, as: path) {
+        case .routed(let status, let replies) where path == .one:
+            return JSONWire.response(replies[0], status: .init(code: status))
         case .routed(let status, let replies):
             return JSONWire.response(replies, status: .init(code: status))
+        case .refused(let status, let body):
+            return JSONWire.response(raw: body, status: .init(code: status))
         case .down(let results):
-            return JSONWire.response(DownReply(results: results), status: .serviceUnavailable)
+            return JSONWire.response(DownReply(results: path == .one ? nil : results), status: .serviceUnavailable)
         }
     }
 
     /// Every node as the balancer sees it now.
     @Sendable func nodes(_ request: Request, context: Context) async throws -> Response {
-        if self.dispatcher.askBeforeEachInsert { await self.poller.pollAll() }
+        await self.poller.pollIfNotInBackground()
         return JSONWire.response(self.view.statuses())
     }
 
@@ -67,7 +57,7 @@ struct BalancerController<Context: RequestContext> {
         let query = request.uri.query.map { "?" + $0 } ?? ""
         let upstream: HTTPClientResponse
         do {
-            upstream = try await self.client.stream(node, pathAndQuery: "/sentence" + query, timeout: self.proxyTimeout)
+            upstream = try await self.dispatcher.client.stream(node, pathAndQuery: "/sentence" + query, timeout: self.proxyTimeout)
         } catch {
             throw APIError.badGateway("node \(name) did not answer: \(NodeClient.describe(error))")
         }
@@ -81,12 +71,12 @@ struct BalancerController<Context: RequestContext> {
     /// Prometheus text exposition.
     @Sendable func prometheus(_ request: Request, context: Context) async throws -> Response {
         for status in self.view.statuses() {
-            self.metrics.nodeState(status)
+            self.dispatcher.metrics.nodeState(status)
         }
         return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition()))
+            body: .init(byteBuffer: ByteBuffer(bytes: self.dispatcher.metrics.exposition()))
         )
     }
 }

@@ -43,22 +43,10 @@ final class ClusterView: Sendable {
         }
     }
 
-    /// A routing decision that holds its sentences' place in the node's count.
-    struct Reservation: Sendable, Equatable {
-        var node: Int
-        var filter: RoutingFilter
-    }
-
     init(endpoints: [NodeEndpoint]) {
         self.endpoints = endpoints
         self.inDoubt = InDoubtWrites(nodes: endpoints.count)
         self.state = Mutex(Array(repeating: NodeState(), count: endpoints.count))
-    }
-
-    /// Applies the rule and counts one sentence against the chosen node. Nodes in
-    /// `excluded` (already failed for this request) count as down.
-    func reserve(excluding excluded: Set<Int> = []) -> Reservation? {
-        self.reserve(count: 1, excluding: excluded).first
     }
 
     /// Nodes that must take no sentence yet, whatever their state: those with forwards
@@ -71,16 +59,17 @@ final class ClusterView: Sendable {
     }
 
     /// Routes `count` sentences as if they were posted one by one: each is counted
-    /// before the next is placed, so two tied empty nodes split a batch evenly.
-    /// Empty when no node is up.
-    func reserve(count: Int, excluding excluded: Set<Int> = []) -> [Reservation] {
+    /// against its node before the next is placed, so two tied empty nodes split a
+    /// batch evenly. Nodes in `excluded` (already failed for this request) count as
+    /// down. Empty when no node is up.
+    func reserve(count: Int, excluding excluded: Set<Int> = []) -> [Placement] {
         let excluded = excluded.union(self.unsettled())
         return self.state.withLock { nodes in
             var loads = nodes.map(\.load)
             for index in excluded { loads[index].up = false }
             let placements = RoutingRule.place(count: count, on: loads)
-            for placement in placements { nodes[placement.index].inFlight += 1 }
-            return placements.map { Reservation(node: $0.index, filter: $0.filter) }
+            for placement in placements { nodes[placement.node].inFlight += 1 }
+            return placements
         }
     }
 

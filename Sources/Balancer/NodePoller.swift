@@ -22,13 +22,19 @@ final class NodePoller: Service, Sendable {
 
     func run() async throws {
         guard self.interval > .zero else {
+            // Nothing to do in the background; the request is what asks (`pollIfNotInBackground`).
             try? await gracefulShutdown()
             return
         }
         // A little jitter so several balancers do not poll in lockstep.
-        while await waitForNextRound(self.interval * Double.random(in: 0.9...1.1)) {
+        for await _ in ServiceRounds.every(self.interval, jitter: 0.1) {
             await self.pollAll()
         }
+    }
+
+    /// Without background polling (`--poll-interval 0`), what is read must be asked first.
+    func pollIfNotInBackground() async {
+        if self.interval == .zero { await self.pollAll() }
     }
 
     /// Asks every node at once and waits for all answers (or their timeouts);

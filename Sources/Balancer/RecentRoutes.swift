@@ -8,16 +8,11 @@ import Synchronization
 /// Bounded: the oldest ids are forgotten first. A retry of a forgotten id, or of an
 /// id whose node is down, is routed by the rule like a new sentence.
 final class RecentRoutes: Sendable {
-    struct Route: Sendable, Equatable {
-        var node: Int
-        var filter: RoutingFilter
-    }
-
     private let capacity: Int
     private let state: Mutex<State>
 
     private struct State {
-        var routes: [String: Route] = [:]
+        var placements: [String: Placement] = [:]
         /// Ids in the order they were first remembered; a ring once full.
         var order: [String] = []
         var oldest = 0
@@ -28,19 +23,19 @@ final class RecentRoutes: Sendable {
         self.state = Mutex(State())
     }
 
-    func route(for id: String) -> Route? {
+    func placement(for id: String) -> Placement? {
         guard self.capacity > 0 else { return nil }
-        return self.state.withLock { $0.routes[id] }
+        return self.state.withLock { $0.placements[id] }
     }
 
-    func remember(_ id: String, _ route: Route) {
+    func remember(_ id: String, _ placement: Placement) {
         guard self.capacity > 0 else { return }
         self.state.withLock { state in
-            if state.routes.updateValue(route, forKey: id) != nil { return }
+            if state.placements.updateValue(placement, forKey: id) != nil { return }
             if state.order.count < self.capacity {
                 state.order.append(id)
             } else {
-                state.routes[state.order[state.oldest]] = nil
+                state.placements[state.order[state.oldest]] = nil
                 state.order[state.oldest] = id
                 state.oldest = (state.oldest + 1) % self.capacity
             }
@@ -48,6 +43,6 @@ final class RecentRoutes: Sendable {
     }
 
     var count: Int {
-        self.state.withLock { $0.routes.count }
+        self.state.withLock { $0.placements.count }
     }
 }

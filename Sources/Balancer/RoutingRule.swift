@@ -1,5 +1,12 @@
 import SentenceWire
 
+/// Where a sentence goes: the node's index in the configured order, and the step of
+/// the rule that chose it (or, for a client's retry, the one that chose it first).
+struct Placement: Sendable, Equatable {
+    var node: Int
+    var filter: RoutingFilter
+}
+
 /// A node's load as the routing rule sees it.
 struct NodeLoad: Equatable, Sendable {
     var documents: Int
@@ -17,10 +24,10 @@ enum RoutingRule {
     /// The filter is `down` when the rule applied to every node (down ones with their
     /// last known figures) would have picked a node that is down; otherwise it is the
     /// deepest step needed to beat every other node.
-    static func choose(_ nodes: [NodeLoad]) -> (index: Int, filter: RoutingFilter)? {
-        guard let winner = self.best(nodes.indices.filter { nodes[$0].up }, in: nodes) else { return nil }
-        if let overall = self.best(Array(nodes.indices), in: nodes), overall != winner {
-            return (winner, .down)
+    static func choose(_ nodes: [NodeLoad]) -> Placement? {
+        guard let winner = self.best(in: nodes, where: \.up) else { return nil }
+        if let overall = self.best(in: nodes, where: { _ in true }), overall != winner {
+            return Placement(node: winner, filter: .down)
         }
         var filter = RoutingFilter.database
         var deciding = -1
@@ -31,18 +38,19 @@ enum RoutingRule {
                 filter = step
             }
         }
-        return (winner, deciding < 0 ? .order : filter)
+        return Placement(node: winner, filter: deciding < 0 ? .order : filter)
     }
 
     /// Places `count` sentences one after another: each counts against its node
     /// before the next is placed, so tied nodes take turns. Empty when no node is up.
-    static func place(count: Int, on nodes: [NodeLoad]) -> [(index: Int, filter: RoutingFilter)] {
+    static func place(count: Int, on nodes: [NodeLoad]) -> [Placement] {
         var loads = nodes
-        var placements: [(index: Int, filter: RoutingFilter)] = []
+        var placements: [Placement] = []
         placements.reserveCapacity(count)
-        for _ in 0..<count {
+        for placed in 0..<count {
             guard let choice = self.choose(loads) else { return [] }
-            loads[choice.index].documents += 1
+            // The last one need not count: one sentence then copies no loads.
+            if placed < count - 1 { loads[choice.node].documents += 1 }
             placements.append(choice)
         }
         return placements
@@ -56,11 +64,18 @@ enum RoutingRule {
         return .order
     }
 
-    private static func best(_ candidates: [Int], in nodes: [NodeLoad]) -> Int? {
+    /// Runs on every placement, under the view's lock: it builds no array.
+    private static func best(in nodes: [NodeLoad], where candidate: (NodeLoad) -> Bool) -> Int? {
+        var best: Int?
         // Ties are impossible: the index is the last key.
-        candidates.min { a, b in
-            (nodes[a].documents, nodes[a].ram, nodes[a].cpu, a) < (nodes[b].documents, nodes[b].ram, nodes[b].cpu, b)
+        for index in nodes.indices where candidate(nodes[index]) {
+            let node = nodes[index]
+            if let current = best.map({ nodes[$0] }), (current.documents, current.ram, current.cpu) <= (node.documents, node.ram, node.cpu) {
+                continue
+            }
+            best = index
         }
+        return best
     }
 
     private static func depth(_ filter: RoutingFilter) -> Int {

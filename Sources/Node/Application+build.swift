@@ -28,16 +28,13 @@ func buildApplication(
         logger: logger
     )
     let router = buildRouter(store: store, usage: usage, configuration: configuration)
-    var app = Application(
-        router: router,
-        server: .http1(configuration: .init(idleTimeout: .init(configuration.idleTimeout))),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "node-\(configuration.name)"),
-        onServerRunning: onServerRunning,
-        logger: logger
-    )
     // Services stop in reverse order: the server drains first, then sampling, then the database.
-    app.addServices(DatabaseService(store: store, probeInterval: configuration.storageProbeInterval), usage)
-    return app
+    return APIServer.application(
+        router, name: "node-\(configuration.name)", host: configuration.host, port: configuration.port,
+        idleTimeout: configuration.idleTimeout,
+        services: [DatabaseService(store: store, probeInterval: configuration.storageProbeInterval), usage],
+        onServerRunning: onServerRunning, logger: logger
+    )
 }
 
 func buildRouter(store: DocumentStore, usage: UsageMonitor, configuration: NodeConfiguration) -> Router<BasicRequestContext> {
@@ -60,7 +57,7 @@ struct DatabaseService: Service {
     let probeInterval: Duration
 
     func run() async throws {
-        while await waitForNextRound(self.probeInterval) {
+        for await _ in ServiceRounds.every(self.probeInterval) {
             await self.store.probeWrites()
         }
         await self.store.close()

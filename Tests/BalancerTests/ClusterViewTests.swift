@@ -14,7 +14,7 @@ import Testing
 
     @Test func concurrentReservationsSpreadBeforeAnyInsertAnswers() {
         let view = self.view()
-        let nodes = (0..<6).map { _ in view.reserve()!.node }
+        let nodes = (0..<6).map { _ in view.reserve(count: 1).first!.node }
         #expect(nodes == [0, 1, 0, 1, 0, 1])
         #expect(view.statuses().map(\.database) == [3, 3])
     }
@@ -31,13 +31,13 @@ import Testing
 
     @Test func failuresGiveTheCountBackAndMarkTheNodeDown() {
         let view = self.view()
-        let first = view.reserve()!
+        let first = view.reserve(count: 1).first!
         #expect(view.failed(node: first.node, reserved: 1, reason: "connection refused"))
         let status = view.statuses()[first.node]
         #expect(!status.up)
         #expect(status.database == 0)
         #expect(status.lastError == "connection refused")
-        let next = view.reserve()!
+        let next = view.reserve(count: 1).first!
         #expect(next.node == 1)
         #expect(next.filter == .down)
         view.completed(node: 1, reserved: 1, created: 1)
@@ -46,14 +46,14 @@ import Testing
 
     @Test func excludedNodesCountAsDown() {
         let view = self.view()
-        #expect(view.reserve(excluding: [0]) == .init(node: 1, filter: .down))
-        #expect(view.reserve(excluding: [0, 1]) == nil)
+        #expect(view.reserve(count: 1, excluding: [0]).first == Placement(node: 1, filter: .down))
+        #expect(view.reserve(count: 1, excluding: [0, 1]).first == nil)
         #expect(view.reserve(count: 3, excluding: [0, 1]).isEmpty)
     }
 
     @Test func aPollKeepsTheExactCountUnlessTheNodeDisagrees() {
         let view = self.view()
-        for _ in 0..<4 { _ = view.reserve(excluding: [1]) }
+        for _ in 0..<4 { _ = view.reserve(count: 1, excluding: [1]) }
         let atStart = view.pollStarting(node: 0)
         view.completed(node: 0, reserved: 2, created: 2)
         // The node counted 1 of our 4 when it answered: consistent, our count stays.
@@ -72,7 +72,7 @@ import Testing
     @Test func overlappingPollsThatResyncDownwardsDoNotCrash() {
         let view = self.view()
         let first = view.pollStarting(node: 0)
-        for _ in 0..<5 { _ = view.reserve(excluding: [1]) }
+        for _ in 0..<5 { _ = view.reserve(count: 1, excluding: [1]) }
         view.completed(node: 0, reserved: 5, created: 5)
         let second = view.pollStarting(node: 0)
         // The later poll answers first, with fewer documents than we counted (a delete).
@@ -87,7 +87,7 @@ import Testing
         let view = self.view()
         view.pollFailed(node: 1, reason: "timed out")
         #expect(view.statuses()[1].up == false)
-        #expect(view.reserve()!.node == 0)
+        #expect(view.reserve(count: 1).first!.node == 0)
         view.pollSucceeded(node: 1, usage: .init(ram: 1, cpu: 1, database: 0, source: .procfs), acknowledgedAtStart: 0)
         #expect(view.statuses()[1].up)
         #expect(view.statuses()[1].lastError == nil)

@@ -44,7 +44,7 @@ final class UsageMonitor: Service, Sendable {
     }
 
     func run() async throws {
-        while await waitForNextRound(self.interval) {
+        for await _ in ServiceRounds.every(self.interval) {
             self.sample()
         }
     }
