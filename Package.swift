@@ -10,6 +10,25 @@ let testSwiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+// Products of the packages above, named once.
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdTesting = Target.Dependency.product(name: "HummingbirdTesting", package: "hummingbird")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioFileSystem = Target.Dependency.product(name: "_NIOFileSystem", package: "swift-nio")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let serviceLifecycleTestKit = Target.Dependency.product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")
+let asyncHTTPClient = Target.Dependency.product(name: "AsyncHTTPClient", package: "async-http-client")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let asyncAlgorithms = Target.Dependency.product(name: "AsyncAlgorithms", package: "swift-async-algorithms")
+let httpTypes = Target.Dependency.product(name: "HTTPTypes", package: "swift-http-types")
+let configuration = Target.Dependency.product(name: "Configuration", package: "swift-configuration")
+
+// The targets and what each may import are described in the README's "Code map".
 let package = Package(
     name: "sentence-store",
     platforms: [.macOS(.v15)],
@@ -32,88 +51,33 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],
     targets: [
-        .systemLibrary(
-            name: "CSQLite",
-            pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"])]
-        ),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The wire contract: JSON types, limits, validation, ids and dates. Every program
         // and test speaks it; it carries no server or client framework.
-        .target(
-            name: "SentenceWire",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        // What the node and the balancer share as HTTP servers: the router set-up, error
-        // replies, request bodies, start-up and periodic background work.
+        .target(name: "SentenceWire", dependencies: [nioCore, httpTypes], swiftSettings: swiftSettings),
+        // What the node and the balancer share as HTTP servers.
         .target(
             name: "ServerSupport",
-            dependencies: [
-                "SentenceWire",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["SentenceWire", hummingbird, argumentParser, logging, nioCore, serviceLifecycle],
             swiftSettings: swiftSettings
         ),
         // What the balancer, the loader and the test harness share as HTTP clients.
-        .target(
-            name: "ClientSupport",
-            dependencies: [
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        .target(name: "ClientSupport", dependencies: [asyncHTTPClient, nioCore, nioPosix], swiftSettings: swiftSettings),
         // How every command resolves its settings: flag, environment, file, default.
-        .target(
-            name: "SettingsSupport",
-            dependencies: [
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
+        .target(name: "SettingsSupport", dependencies: [argumentParser, configuration], swiftSettings: swiftSettings),
         .executableTarget(
             name: "Node",
             dependencies: [
-                "CSQLite",
-                "SentenceWire",
-                "ServerSupport",
-                "SettingsSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "CSQLite", "SentenceWire", "ServerSupport", "SettingsSupport",
+                hummingbird, argumentParser, logging, nioCore, nioPosix, serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "Balancer",
             dependencies: [
-                "SentenceWire",
-                "ServerSupport",
-                "ClientSupport",
-                "SettingsSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "SentenceWire", "ServerSupport", "ClientSupport", "SettingsSupport",
+                hummingbird, asyncHTTPClient, argumentParser, logging, metrics, prometheus, nioCore, nioPosix, nioHTTP1, serviceLifecycle,
             ],
             // The dashboard is compiled into the binary: `swift run` and the Docker image
             // need no files beside it.
@@ -127,30 +91,17 @@ let package = Package(
         .executableTarget(
             name: "Loader",
             dependencies: [
-                "SentenceWire",
-                "ClientSupport",
-                "SettingsSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "_NIOFileSystem", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "SentenceWire", "ClientSupport", "SettingsSupport",
+                asyncHTTPClient, argumentParser, asyncAlgorithms, nioCore, nioFileSystem, nioPosix, nioHTTP1,
             ],
             swiftSettings: swiftSettings
         ),
+        // Test support: servers and processes on loopback, a small HTTP client, fixtures.
         .target(
             name: "Harness",
             dependencies: [
-                "SentenceWire",
-                "ClientSupport",
-                "ServerSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "SentenceWire", "ClientSupport", "ServerSupport",
+                hummingbird, asyncHTTPClient, serviceLifecycle, nioCore, nioHTTP1,
             ],
             path: "Tests/Harness",
             swiftSettings: swiftSettings
@@ -158,60 +109,27 @@ let package = Package(
         .testTarget(
             name: "BalancerTests",
             dependencies: [
-                "Balancer",
-                "Node",
-                "Harness",
-                "SentenceWire",
-                "ClientSupport",
-                "SettingsSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                "Balancer", "Node", "Harness", "SentenceWire", "ClientSupport", "SettingsSupport",
+                hummingbirdTesting, asyncHTTPClient, argumentParser, logging,
             ],
             swiftSettings: testSwiftSettings
         ),
+        .testTarget(name: "LoaderTests", dependencies: ["Loader", "Harness", "SentenceWire"], swiftSettings: testSwiftSettings),
         .testTarget(
-            name: "LoaderTests",
-            dependencies: [
-                "Loader",
-                "Harness",
-                "SentenceWire",
-            ],
+            name: "NodeTests",
+            dependencies: ["Node", "Harness", "SentenceWire", "SettingsSupport", hummingbirdTesting, argumentParser, logging],
             swiftSettings: testSwiftSettings
         ),
         // Real processes under faults; run on their own by `make fault-test` (serialized,
         // after the other suites), so their timing does not compete with them.
-        .testTarget(
-            name: "FaultTests",
-            dependencies: ["Harness", "Loader", "SentenceWire", "CSQLite"],
-            swiftSettings: testSwiftSettings
-        ),
+        .testTarget(name: "FaultTests", dependencies: ["Harness", "Loader", "SentenceWire", "CSQLite"], swiftSettings: testSwiftSettings),
         .testTarget(name: "SentenceWireTests", dependencies: ["SentenceWire"], swiftSettings: testSwiftSettings),
         .testTarget(
             name: "ServerSupportTests",
-            dependencies: [
-                "ServerSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["ServerSupport", hummingbird, serviceLifecycle, serviceLifecycleTestKit],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(name: "SettingsSupportTests", dependencies: ["SettingsSupport"], swiftSettings: testSwiftSettings),
-        .testTarget(
-            name: "NodeTests",
-            dependencies: [
-                "Node",
-                "Harness",
-                "SentenceWire",
-                "SettingsSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: testSwiftSettings
-        ),
     ],
     swiftLanguageModes: [.v6]
 )

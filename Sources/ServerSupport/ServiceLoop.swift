@@ -39,6 +39,12 @@ public struct ServiceRounds: AsyncSequence, Sendable {
                 self.ended = true
                 return nil
             }
+            // The wrapper ends the sequence when shutdown begins, but a round that was
+            // already due can win that race; no round is handed out after it.
+            if Task.isShuttingDownGracefully {
+                self.ended = true
+                return nil
+            }
             return ()
         }
     }
