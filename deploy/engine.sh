@@ -10,6 +10,9 @@
 #   bash deploy/engine.sh env       print the variables that point a shell at it:
 #                                   eval "$(bash deploy/engine.sh env)"
 #   bash deploy/engine.sh stop      stop the API service and the healthcheck runner
+#
+# Over 250 lines on purpose: one program with one lock and one state folder
+# (.engine/), whose stages share their checks; split, each part would redo them.
 #                                   (containers, images and volumes are kept)
 #   bash deploy/engine.sh image-size IMAGE
 #                                   an image's size in MB, for the logs

@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 import SettingsSupport
 import Testing
 
@@ -76,8 +77,7 @@ import Testing
     }
 
     @Test func aConfigFileListsTheNodes() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("balancer-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeTemporaryFolder("balancer-config")
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("balancer.json")
         try Data(#"{"nodes": ["A=http://node-a:5000", "B=http://node-b:5000/"], "pollInterval": 0, "rememberIds": 10}"#.utf8).write(to: file)

@@ -12,6 +12,9 @@ Environment: BIN_DIR (node binary), ARTIFACTS (screenshots, logs), CHROMIUM
 (browser executable, default /usr/bin/chromium), NODES and NODE_PIDS (NAME=URL and
 NAME=PID, comma-separated, in order), BALANCER_URL, DATA (the nodes' databases,
 a.sqlite for node A).
+
+Longer than our other files on purpose: one browser session walking one story (a
+node down, then back read-only), each check building on the page the last one left.
 """
 
 import json

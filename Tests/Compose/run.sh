@@ -19,6 +19,9 @@
 # build in .build-image/ stay (caches).
 #
 #   bash Tests/Compose/run.sh        (make compose-test)
+#
+# Over 250 lines on purpose: one sequence of checks against one running stack, each
+# starting from the state the last one left; split, each part would rebuild it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

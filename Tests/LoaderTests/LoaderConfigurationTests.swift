@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 import Testing
 
 @testable import Loader
@@ -46,8 +47,7 @@ import Testing
     }
 
     @Test func aConfigFileForTheContainerCase() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("loader-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeTemporaryFolder("loader-config")
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("loader.json")
         try Data(#"{"balancer": "http://lb:4999", "files": ["a.txt", "b.txt"], "authors": ["Ann"], "batch": 500, "timeout": 1}"#.utf8)

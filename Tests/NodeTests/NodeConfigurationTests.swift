@@ -1,4 +1,5 @@
 import Foundation
+import Harness
 import Testing
 
 @testable import Node
@@ -54,8 +55,7 @@ import Testing
     }
 
     @Test func aConfigFileSetsWhatFlagsAndVariablesLeave() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("node-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeTemporaryFolder("node-config")
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("node.json")
         try Data(#"{"port": 5001, "name": "A", "groupCommit": false, "idleTimeout": 30, "logLevel": "warning", "adminToken": "s"}"#.utf8)
