@@ -17,14 +17,20 @@ struct SentencePieces<Base: AsyncSequence>: AsyncSequence where Base.Element == 
         let file: String
         var decoder = UTF8Chunks()
         var splitter: SentenceSplitter
-        /// Pieces of the last chunk not yet returned, in reverse order.
+        /// Pieces of the last chunk, returned from `nextReady` on. Read by index, never
+        /// popped: the standard library's `flatMap` copies the inner iterator on every
+        /// `next()`, so mutating this array would copy all of it each time (quadratic).
         var ready: [SentenceSplitter.Piece] = []
+        var nextReady = 0
         var failure: InputError?
         var ended = false
 
         mutating func next() async throws -> SentenceSplitter.Piece? {
             while true {
-                if let piece = self.ready.popLast() { return piece }
+                if self.nextReady < self.ready.count {
+                    self.nextReady += 1
+                    return self.ready[self.nextReady - 1]
+                }
                 if let failure = self.failure {
                     self.failure = nil
                     throw failure
@@ -32,7 +38,8 @@ struct SentencePieces<Base: AsyncSequence>: AsyncSequence where Base.Element == 
                 if self.ended { return nil }
                 if let chunk = try await self.base.next() {
                     let (text, invalid) = self.decoder.push(chunk.readableBytesView)
-                    self.ready = self.splitter.push(text).reversed()
+                    self.ready = self.splitter.push(text)
+                    self.nextReady = 0
                     if let invalid {
                         self.failure = .invalidUTF8(file: self.file, offset: invalid.offset)
                         self.ended = true
@@ -42,7 +49,8 @@ struct SentencePieces<Base: AsyncSequence>: AsyncSequence where Base.Element == 
                     if let invalid = self.decoder.finish() {
                         self.failure = .invalidUTF8(file: self.file, offset: invalid.offset)
                     } else {
-                        self.ready = self.splitter.finish().reversed()
+                        self.ready = self.splitter.finish()
+                        self.nextReady = 0
                     }
                 }
             }
