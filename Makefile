@@ -7,7 +7,8 @@
 #                the deployment files, and docker-compose.yml on a real engine
 #   make compose-up    the compose file on Docker, or on podman set up here (NODES=3: three nodes)
 #   make compose-down  stop and remove it, keeping the volumes (VOLUMES=1: those too)
-#   make bench   the benchmark scripts (figures, not pass/fail)
+#   make bench   every performance target, measured and written to bench/RESULTS.md
+#                (figures, not pass/fail; about 25 minutes)
 
 SHELL := /bin/bash
 
@@ -64,11 +65,7 @@ compose-down:
 	NODES=$(NODES) bash deploy/compose.sh down $(if $(filter 1 yes true,$(VOLUMES)),--volumes)
 
 bench: deps
-	bash bench/node-post.sh
-	bash bench/node-stream.sh
-	bash bench/balancer-post.sh
-	bash bench/loader.sh
-	bash bench/balancer-memory.sh
+	bash bench/run.sh
 
 clean:
 	rm -rf .build data .build-image

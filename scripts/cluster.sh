@@ -9,6 +9,7 @@
 #   cluster_up 2 --max-body 8388608 -- --poll-interval 0  # nodes A, B and a balancer
 #   cluster_node --port 5001 A    # one node, on a fixed port
 #   cluster_balancer              # in front of every node started and not stopped
+#   cluster_balancer --name other --poll-interval 0   # a second one, named "other"
 #   cluster_stop B                # SIGTERM and wait; with no name, everything
 #
 # Ports: 0 (the system chooses) unless --port says otherwise. Every server gets
@@ -24,6 +25,7 @@ CLUSTER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CLUSTER_BIN="${CLUSTER_BIN:-$CLUSTER_ROOT/.build/debug}"
 CLUSTER_RUN="$(mktemp -d /tmp/sentence-cluster.XXXXXX)"   # port files, default data
 CLUSTER_NODES=()   # names of the running nodes, in start order
+CLUSTER_BALANCERS=()   # names of the running balancers
 declare -A CLUSTER_URL=() CLUSTER_PORT=() CLUSTER_PID=() CLUSTER_LOG=()
 
 # cluster_binaries PRODUCT...: fails unless CLUSTER_BIN holds them; a missing
@@ -79,13 +81,21 @@ cluster_node() {
     CLUSTER_NODES+=("$name")
 }
 
-# cluster_balancer [--port PORT] [BALANCER-OPTIONS...]: in front of CLUSTER_NODES, in that order.
+# cluster_balancer [--port PORT] [--name NAME] [BALANCER-OPTIONS...]: in front of
+# CLUSTER_NODES, in that order; NAME defaults to "balancer".
 cluster_balancer() {
-    local port=0 name nodes=()
-    if [ "${1:-}" = --port ]; then port="$2"; shift 2; fi
-    for name in "${CLUSTER_NODES[@]}"; do nodes+=(--node "$name=${CLUSTER_URL[$name]}"); done
-    cluster_start balancer "$port" "${CLUSTER_LOGS:-${CLUSTER_DATA:-$CLUSTER_RUN}}/balancer.log" \
-        "$CLUSTER_BIN/balancer" "${nodes[@]}" "$@"
+    local port=0 name=balancer node nodes=()
+    while :; do
+        case "${1:-}" in
+            --port) port="$2"; shift 2 ;;
+            --name) name="$2"; shift 2 ;;
+            *) break ;;
+        esac
+    done
+    for node in "${CLUSTER_NODES[@]}"; do nodes+=(--node "$node=${CLUSTER_URL[$node]}"); done
+    cluster_start "$name" "$port" "${CLUSTER_LOGS:-${CLUSTER_DATA:-$CLUSTER_RUN}}/$name.log" \
+        "$CLUSTER_BIN/balancer" "${nodes[@]}" "$@" || return 1
+    CLUSTER_BALANCERS+=("$name")
 }
 
 # cluster_up COUNT [NODE-OPTIONS...] [-- BALANCER-OPTIONS...]: nodes A, B, ... and the balancer.
@@ -101,10 +111,10 @@ cluster_up() {
 }
 
 # cluster_stop [NAME...]: SIGTERM (the servers drain and close cleanly) and wait;
-# no names: every process still running, the balancer first.
+# no names: every process still running, the balancers first.
 cluster_stop() {
-    local name names=("$@") kept=()
-    if [ $# -eq 0 ]; then names=(balancer "${CLUSTER_NODES[@]}"); fi
+    local name names=("$@") kept=() balancers=()
+    if [ $# -eq 0 ]; then names=("${CLUSTER_BALANCERS[@]}" "${CLUSTER_NODES[@]}"); fi
     for name in "${names[@]}"; do
         [ -n "${CLUSTER_PID[$name]:-}" ] || continue
         kill "${CLUSTER_PID[$name]}" 2>/dev/null || true
@@ -115,6 +125,10 @@ cluster_stop() {
         [ -n "${CLUSTER_PID[$name]:-}" ] && kept+=("$name")
     done
     CLUSTER_NODES=("${kept[@]}")
+    for name in "${CLUSTER_BALANCERS[@]}"; do
+        [ -n "${CLUSTER_PID[$name]:-}" ] && balancers+=("$name")
+    done
+    CLUSTER_BALANCERS=("${balancers[@]}")
 }
 
 cluster_cleanup() {

@@ -31,6 +31,8 @@ func buildApplication(
         view: view,
         placer: placer,
         client: client,
+        batcher: ForwardBatcher(client: client, endpoints: configuration.nodes, perNode: configuration.coalesce, maxBytes: configuration.nodeMaxBody),
+        replies: ReplyWriter(endpoints: configuration.nodes),
         recent: RecentRoutes(capacity: configuration.rememberedIDs),
         metrics: metrics,
         nodeMaxBody: configuration.nodeMaxBody,

@@ -62,6 +62,10 @@ struct BalancerCommand: AsyncParsableCommand {
             "connectionsPerNode", variable: "BALANCER_CONNECTIONS_PER_NODE", given: \.connectionsPerNode, into: \.connectionsPerNode,
             as: .integer(in: 1...Int.max), help: "Pooled keep-alive connections per node."
         )
+        static let coalesce = Entry(
+            "coalesce", variable: "BALANCER_COALESCE", given: \.coalesce, into: \.coalesce, as: .integer(in: 0...1024),
+            help: "Requests with single sentences in flight to one node at a time; sentences placed on a node meanwhile go together in its next request. 0 sends each alone."
+        )
         static let rememberIds = Entry(
             "rememberIds", variable: "BALANCER_REMEMBER_IDS", given: \.rememberIds, into: \.rememberedIDs, as: .integer(in: 0...Int.max),
             help: "How many client-supplied ids to remember with their node, so a retry of the same id returns to it; 0 turns this off."
@@ -83,7 +87,7 @@ struct BalancerCommand: AsyncParsableCommand {
         configVariable: "BALANCER_CONFIG",
         [
             Settings.nodes, Settings.host, Settings.port, Settings.pollInterval, Settings.pollTimeout, Settings.connectTimeout,
-            Settings.forwardTimeout, Settings.maxBody, Settings.nodeMaxBody, Settings.connectionsPerNode, Settings.rememberIds,
+            Settings.forwardTimeout, Settings.maxBody, Settings.nodeMaxBody, Settings.connectionsPerNode, Settings.coalesce, Settings.rememberIds,
             Settings.idleTimeout, Settings.portFile, Settings.logLevel,
         ]
     )
@@ -99,6 +103,7 @@ struct BalancerCommand: AsyncParsableCommand {
     @Option(name: Settings.maxBody.name, help: Settings.maxBody.help) var maxBody: Int?
     @Option(name: Settings.nodeMaxBody.name, help: Settings.nodeMaxBody.help) var nodeMaxBody: Int?
     @Option(name: Settings.connectionsPerNode.name, help: Settings.connectionsPerNode.help) var connectionsPerNode: Int?
+    @Option(name: Settings.coalesce.name, help: Settings.coalesce.help) var coalesce: Int?
     @Option(name: Settings.rememberIds.name, help: Settings.rememberIds.help) var rememberIds: Int?
     @Option(name: Settings.idleTimeout.name, help: Settings.idleTimeout.help) var idleTimeout: Double?
     @Option(name: Settings.portFile.name, help: Settings.portFile.help) var portFile: String?

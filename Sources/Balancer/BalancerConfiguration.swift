@@ -21,6 +21,8 @@ struct BalancerConfiguration: Sendable {
     /// Pooled keep-alive connections per node (AsyncHTTPClient's default of 8 would
     /// queue a 64-connection load behind 8 sockets).
     var connectionsPerNode = 64
+    /// Requests with single sentences in flight to one node at a time (see ForwardBatcher).
+    var coalesce = 1
     /// Client ids whose node is remembered, so a retry returns to it (about 150 bytes each).
     var rememberedIDs = 100_000
     var logLevel: Logger.Level = .info

@@ -30,14 +30,14 @@ struct BalancerController<Context: RequestContext> {
         let body = try await JSONRequestBody.collect(request, limit: self.maxBody)
         let inputs = try path == .one ? [SentenceValidation.decodeSentence(from: body)] : SentenceValidation.decodeBatch(from: body)
         switch await self.dispatcher.route(inputs, as: path) {
-        case .routed(let status, let replies) where path == .one:
-            return JSONWire.response(replies[0], status: .init(code: status))
-        case .routed(let status, let replies):
-            return JSONWire.response(replies, status: .init(code: status))
+        case .routed(let status, let routed) where path == .one:
+            return JSONWire.response(raw: self.dispatcher.replies.one(routed[0]), status: .init(code: status))
+        case .routed(let status, let routed):
+            return JSONWire.response(raw: self.dispatcher.replies.many(routed), status: .init(code: status))
         case .refused(let status, let body):
             return JSONWire.response(raw: body, status: .init(code: status))
         case .down(let results):
-            return JSONWire.response(DownReply(results: path == .one ? nil : results), status: .serviceUnavailable)
+            return JSONWire.response(raw: self.dispatcher.replies.down(path == .one ? nil : results), status: .serviceUnavailable)
         }
     }
 

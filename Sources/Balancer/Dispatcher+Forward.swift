@@ -6,7 +6,7 @@ import SentenceWire
 extension Dispatcher {
     struct ShareOutcome: Sendable {
         var node: Int
-        var stored: [(item: Int, reply: RouteReply)] = []
+        var stored: [(item: Int, reply: RoutedSentence)] = []
         var created = false
         /// The node went down before taking the whole share: the rest is placed again elsewhere.
         var failed = false
@@ -25,16 +25,16 @@ extension Dispatcher {
         for (body, count) in self.bodies(share, of: sentences, as: path) {
             let items = share[answered..<answered + count]
             let unanswered = share.count - answered
-            let attempt = DocumentID.random()
+            let (attempt, result) = await self.send(body, to: node, as: path)
             let failure: (reason: String, outcomeUnknown: Bool)
-            switch await self.client.post(endpoint, path: path.rawValue, body: body, attempt: attempt) {
-            case .stored(let status, let reply):
+            switch result {
+            case .stored(let status, let reply, _):
                 if let documents = Self.documents(in: reply, as: path), documents.count == count {
                     // A 201 means at least one was new; count all as new and let the next poll correct a replay.
                     placer.completed(node: node, placed: count, created: status == 201 ? count : 0)
                     outcome.created = outcome.created || status == 201
                     for (placed, document) in zip(items, documents) {
-                        outcome.stored.append((placed.item, RouteReply(server: endpoint.name, filter: placed.placement.filter, data: document)))
+                        outcome.stored.append((placed.item, RoutedSentence(node: node, filter: placed.placement.filter, document: document)))
                         self.metrics.routed(server: endpoint.name, filter: placed.placement.filter)
                     }
                     answered += count
@@ -94,16 +94,33 @@ extension Dispatcher {
         }
     }
 
-    /// The stored documents in a node's 2xx reply, nil when it cannot be read.
-    private static func documents(in reply: ByteBuffer, as path: NodePath) -> [SentenceDocument]? {
+    /// A single sentence goes through the batcher; a batch is already one.
+    private func send(_ body: ByteBuffer, to node: Int, as path: NodePath) async -> ForwardBatcher.Outcome {
         switch path {
-        case .one: (try? JSONWire.decode(SentenceDocument.self, from: reply)).map { [$0] }
-        case .batch: try? JSONWire.decode([SentenceDocument].self, from: reply)
+        case .one:
+            return await self.batcher.forward(body, to: node)
+        case .batch:
+            let attempt = DocumentID.random()
+            return (attempt, await self.client.post(self.view.endpoints[node], path: path.rawValue, body: body, attempt: attempt))
         }
+    }
+
+    /// The stored documents in a node's 2xx reply, as its bytes (a JSON object each);
+    /// nil when it cannot be read.
+    private static func documents(in reply: ByteBuffer, as path: NodePath) -> [ByteBuffer]? {
+        let documents = path == .one ? [reply] : JSONArrayItems.split(reply)
+        guard let documents, documents.allSatisfy(JSONArrayItems.isObject) else { return nil }
+        return documents
     }
 
     /// JSON array bodies of at most `maxBytes` each (a single oversized item still gets its own).
     static func chunks(_ sentences: [SentenceInput], maxBytes: Int) -> [(body: ByteBuffer, count: Int)] {
+        // The common case, a share under the limit, is encoded in one go rather than
+        // with an encoder per sentence.
+        let whole = JSONWire.encode(sentences)
+        if whole.readableBytes <= maxBytes || sentences.count == 1 {
+            return [(whole, sentences.count)]
+        }
         var chunks: [(body: ByteBuffer, count: Int)] = []
         var body = ByteBuffer(string: "[")
         var count = 0

@@ -22,6 +22,9 @@ struct Dispatcher: Sendable {
     let view: ClusterView
     let placer: any Placer
     let client: NodeClient
+    /// Single sentences go through it, batches straight to the client.
+    let batcher: ForwardBatcher
+    let replies: ReplyWriter
     let recent: RecentRoutes
     let metrics: BalancerMetrics
     /// Forwarded batches are cut to stay under the nodes' request size limit.
@@ -30,11 +33,11 @@ struct Dispatcher: Sendable {
 
     enum Reply: Sendable {
         /// Every sentence is on a node: one reply each, in input order; 201 if any was new.
-        case routed(status: Int, [RouteReply])
+        case routed(status: Int, [RoutedSentence])
         /// A node refused the request (4xx); its reply is passed on as is.
         case refused(status: Int, body: ByteBuffer)
         /// Some sentences found no node; `results` holds what was stored.
-        case down(results: [RouteReply?])
+        case down(results: [RoutedSentence?])
     }
 
     /// Places every sentence as if posted one by one, sends each node its share as one
@@ -43,7 +46,7 @@ struct Dispatcher: Sendable {
     func route(_ inputs: [SentenceInput], as path: NodePath) async -> Reply {
         let sentences = inputs.map(Self.identified)
         let placer = await self.placer.forRequest()
-        var results = [RouteReply?](repeating: nil, count: sentences.count)
+        var results = [RoutedSentence?](repeating: nil, count: sentences.count)
         var created = false
         var excluded: Set<Int> = []
         var refusal: (status: Int, body: ByteBuffer)?
@@ -88,7 +91,7 @@ struct Dispatcher: Sendable {
     /// back where its id was stored (with the filter it got then), the others by the
     /// rule. Sentences left out found no node.
     private func place(
-        unstored results: [RouteReply?], inputs: [SentenceInput], with placer: any Placer, excluding excluded: Set<Int>
+        unstored results: [RoutedSentence?], inputs: [SentenceInput], with placer: any Placer, excluding excluded: Set<Int>
     ) -> [Placed] {
         var placed: [Placed] = []
         var free: [Int] = []

@@ -8,8 +8,8 @@ import SentenceWire
 
 /// How a forwarded write ended.
 enum ForwardOutcome: Sendable {
-    /// 2xx: the node stored (201) or replayed (200) the sentences; its body.
-    case stored(status: Int, body: ByteBuffer)
+    /// 2xx: the node stored (201) or replayed (200) the sentences; its body and headers.
+    case stored(status: Int, body: ByteBuffer, headers: HTTPHeaders)
     /// 4xx: the node refused the request itself; it is healthy.
     case refused(status: Int, body: ByteBuffer)
     /// Connection refused or reset, timeout, or 5xx: the node is treated as down.
@@ -54,7 +54,7 @@ struct NodeClient: Sendable {
             let response = try await self.http.execute(request, timeout: .init(self.forwardTimeout))
             let reply = try await response.body.collect(upTo: self.maxReplyBytes)
             switch response.status.code {
-            case 200..<300: return .stored(status: Int(response.status.code), body: reply)
+            case 200..<300: return .stored(status: Int(response.status.code), body: reply, headers: response.headers)
             case 400..<500: return .refused(status: Int(response.status.code), body: reply)
             case 502, 504:
                 return .failed(reason: "POST \(path) answered \(response.status.code)", outcomeUnknown: true)

@@ -26,6 +26,9 @@ extension HTTPClient {
             concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost
         )
         configuration.connectionPool.retryConnectionEstablishment = false
+        // No program here bootstraps a tracer; without this the client opens a no-op
+        // span and fills in its attributes on every request (3 % of a forward's time).
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
     }
 }

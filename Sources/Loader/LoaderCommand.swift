@@ -59,7 +59,7 @@ struct LoaderCommand: AsyncParsableCommand {
         )
         static let concurrency = Entry(
             "concurrency", variable: "LOADER_CONCURRENCY", given: \.concurrency, into: \.concurrency, as: .integer(in: 1...1024),
-            help: "Sentences in flight at once."
+            help: "Requests in flight at once; 8 when --batch is given."
         )
         static let batch = Entry(
             "batch", variable: "LOADER_BATCH", given: \.batch, into: \.batch, as: .integer(in: 1...SentenceLimits.batchItems),

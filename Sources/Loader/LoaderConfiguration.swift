@@ -10,7 +10,14 @@ struct LoaderConfiguration: Sendable {
     var authors = ["User1", "User2", "User3", "User4", "User5"]
     var seed: UInt64?
     var dryRun = false
-    var concurrency = 8
+    /// Requests in flight. Unless chosen: 64 single sentences, enough to keep a
+    /// balancer and two nodes busy; with `batch`, 8 (thousands of sentences already,
+    /// and each request holds its batch in memory at every hop).
+    var concurrency: Int {
+        get { self.chosenConcurrency ?? (self.batch == nil ? 64 : 8) }
+        set { self.chosenConcurrency = newValue }
+    }
+    private var chosenConcurrency: Int?
     /// Sentences per request to POST /sentences; nil sends each alone to POST /sentence.
     var batch: Int?
     var retry = RetryPolicy()

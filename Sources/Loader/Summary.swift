@@ -23,7 +23,7 @@ struct Summary: Codable, Sendable, Equatable {
     /// Why the run stopped early, if it did.
     var stoppedBecause: String?
 
-    mutating func record(_ reply: RouteReply) {
+    mutating func record(_ reply: BalancerClient.Receipt) {
         self.sent += 1
         self.servers[reply.server, default: 0] += 1
         self.filters[reply.filter.rawValue, default: 0] += 1

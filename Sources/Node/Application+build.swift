@@ -15,11 +15,11 @@ func buildApplication(
     logger[metadataKey: "node"] = "\(configuration.name)"
 
     let store = try DocumentStore(
-        path: configuration.databasePath, groupCommit: configuration.groupCommit, checkPages: configuration.checkOnStart, logger: logger
+        path: configuration.databasePath, groupCommit: configuration.groupCommit, synchronous: configuration.synchronous, checkPages: configuration.checkOnStart, logger: logger
     )
     logger.info(
         "database open",
-        metadata: ["path": "\(configuration.databasePath)", "documents": "\(store.count)", "groupCommit": "\(configuration.groupCommit)"]
+        metadata: ["path": "\(configuration.databasePath)", "documents": "\(store.count)", "groupCommit": "\(configuration.groupCommit)", "synchronous": "\(configuration.synchronous.rawValue)"]
     )
     let usage = UsageMonitor(
         soInfoPath: configuration.soInfoPath,

@@ -47,6 +47,10 @@ struct NodeCommand: AsyncParsableCommand {
             "groupCommit", variable: "NODE_GROUP_COMMIT", given: \.groupCommit, into: \.groupCommit, as: .toggle,
             help: "Commit concurrent inserts together, one fsync per group."
         )
+        static let synchronous = Entry(
+            "synchronous", variable: "NODE_SYNCHRONOUS", given: \.synchronous, into: \.synchronous, as: .choice,
+            help: "When a commit waits for the disk: full (a 201 is on disk), normal (survives a node crash, not a power loss) or off (benchmarks only)."
+        )
         static let checkOnStart = Entry(
             "checkOnStart", variable: "NODE_CHECK_ON_START", given: \.checkOnStart, into: \.checkOnStart, as: .toggle,
             help: "Check every page of the database before serving, about 0.7 s per million sentences; a damaged file stops the node."
@@ -66,7 +70,7 @@ struct NodeCommand: AsyncParsableCommand {
         configVariable: "NODE_CONFIG",
         [
             Settings.host, Settings.port, Settings.name, Settings.database, Settings.soInfo, Settings.proc, Settings.adminToken,
-            Settings.maxBody, Settings.groupCommit, Settings.checkOnStart, Settings.idleTimeout, Settings.portFile, Settings.logLevel,
+            Settings.maxBody, Settings.groupCommit, Settings.synchronous, Settings.checkOnStart, Settings.idleTimeout, Settings.portFile, Settings.logLevel,
         ]
     )
 
@@ -80,6 +84,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: Settings.adminToken.name, help: Settings.adminToken.help) var adminToken: String?
     @Option(name: Settings.maxBody.name, help: Settings.maxBody.help) var maxBody: Int?
     @Flag(name: Settings.groupCommit.name, inversion: .prefixedNo, help: Settings.groupCommit.help) var groupCommit: Bool?
+    @Option(name: Settings.synchronous.name, help: Settings.synchronous.help) var synchronous: String?
     @Flag(name: Settings.checkOnStart.name, inversion: .prefixedNo, help: Settings.checkOnStart.help) var checkOnStart: Bool?
     @Option(name: Settings.idleTimeout.name, help: Settings.idleTimeout.help) var idleTimeout: Double?
     @Option(name: Settings.portFile.name, help: Settings.portFile.help) var portFile: String?

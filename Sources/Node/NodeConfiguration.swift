@@ -14,6 +14,7 @@ struct NodeConfiguration: Sendable {
     var adminToken: String?
     var maxBody = JSONRequestBody.defaultLimit
     var groupCommit = true
+    var synchronous = Synchronous.full
     /// Check every page of the database at start-up (SQLite's quick_check).
     var checkOnStart = true
     /// Connections with no request for this long are closed (also a request head that
@@ -29,3 +30,13 @@ struct NodeConfiguration: Sendable {
 }
 
 extension NodeConfiguration: Configurable {}
+
+/// SQLite's `synchronous` setting: when a commit waits for the disk.
+enum Synchronous: String, CaseIterable, Sendable {
+    /// Every commit is fsynced before its 201: nothing acknowledged is lost, even on power loss.
+    case full
+    /// Commits survive a crash of the node, not of the machine (WAL's checkpoints are fsynced).
+    case normal
+    /// No fsync at all; a crash of the machine can lose or damage anything. For benchmarks.
+    case off
+}

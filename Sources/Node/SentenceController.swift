@@ -33,7 +33,8 @@ struct SentenceController<Context: RequestContext> {
         return JSONWire.response(raw: ByteBuffer(string: stored.json), status: stored.created ? .created : .ok)
     }
 
-    /// Stores an array of sentences in one transaction: 201 if any was new, else 200.
+    /// Stores an array of sentences in one transaction: 201 if any was new, else 200;
+    /// `Replayed-Items` names the ones that were not.
     @Sendable func createMany(_ request: Request, context: Context) async throws -> Response {
         let body = try await JSONRequestBody.collect(request, limit: self.maxBody)
         let inputs = try SentenceValidation.decodeBatch(from: body)
@@ -45,7 +46,12 @@ struct SentenceController<Context: RequestContext> {
             reply.writeString(document.json)
         }
         reply.writeStaticString("]")
-        return JSONWire.response(raw: reply, status: stored.contains(where: \.created) ? .created : .ok)
+        var response = JSONWire.response(raw: reply, status: stored.contains(where: \.created) ? .created : .ok)
+        let replayed = stored.indices.filter { !stored[$0].created }
+        if let value = ReplayedItems.value(replayed) {
+            response.headers[ReplayedItems.header] = value
+        }
+        return response
     }
 
     /// Lists documents in insertion order (or newest first with `order=desc`), optionally

@@ -122,6 +122,31 @@ public enum WriteAttempt {
     public static let header = HTTPField.Name(headerName)!
 }
 
+/// A node's reply to `POST /sentences` names the items that were replays (their id
+/// was stored before) by index, comma-separated, e.g. `Replayed-Items: 0,7`; it is
+/// absent when every item was new. The balancer sends single sentences bound for
+/// the same node together, and this is how each client still gets its own 200 or 201.
+public enum ReplayedItems {
+    public static let headerName = "Replayed-Items"
+    public static let header = HTTPField.Name(headerName)!
+
+    /// The header's value for these replays, nil when there are none.
+    public static func value(_ indices: [Int]) -> String? {
+        indices.isEmpty ? nil : indices.map(String.init).joined(separator: ",")
+    }
+
+    /// The indices in a header value; nil when the value is not a list of indices.
+    public static func parse(_ value: String?) -> Set<Int>? {
+        guard let value else { return [] }
+        var indices = Set<Int>()
+        for part in value.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let index = Int(part), index >= 0 else { return nil }
+            indices.insert(index)
+        }
+        return indices
+    }
+}
+
 /// Which step of the routing rule chose the node (see the balancer's RoutingRule).
 public enum RoutingFilter: String, Codable, Sendable, CaseIterable {
     case database, ram, cpu, order, down

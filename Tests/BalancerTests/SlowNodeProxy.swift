@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Harness
 import Hummingbird
 import NIOCore
+import SentenceWire
 import Synchronization
 
 /// Stands in front of a node and holds every insert (POST /sentence, /sentences) for
@@ -54,6 +55,10 @@ final class SlowNodeProxy: Sendable {
         if let body { outgoing.body = .bytes(body) }
         let response = try await http.execute(outgoing, timeout: .seconds(30))
         let reply = try await response.body.collect(upTo: 64 << 20)
-        return Response(status: .init(code: Int(response.status.code)), headers: [.contentType: "application/json"], body: .init(byteBuffer: reply))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let replayed = response.headers.first(name: ReplayedItems.headerName) {
+            headers[ReplayedItems.header] = replayed
+        }
+        return Response(status: .init(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: reply))
     }
 }

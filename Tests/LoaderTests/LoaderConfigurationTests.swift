@@ -9,7 +9,7 @@ import Testing
         let defaults = try await LoaderCommand.parse([]).resolve(environment: [:])
         #expect(defaults.balancer == nil && defaults.files.isEmpty && defaults.seed == nil && defaults.batch == nil)
         #expect(defaults.authors == ["User1", "User2", "User3", "User4", "User5"])
-        #expect(defaults.concurrency == 8 && defaults.timeout == .seconds(10) && defaults.retry.budget == .seconds(60))
+        #expect(defaults.concurrency == 64 && defaults.timeout == .seconds(10) && defaults.retry.budget == .seconds(60))
 
         let environment = [
             "LOADER_BALANCER": "http://lb:4999/sentence", "LOADER_FILE": "notes, draft.txt", "LOADER_AUTHORS": "Ann, Bob",
@@ -68,6 +68,6 @@ import Testing
         }
         #expect(help.contains("(LOADER_AUTHORS, default User1,User2,User3,User4,User5)"))
         #expect(help.contains("(LOADER_RETRY_FOR, default 60)"))
-        #expect(help.contains("(LOADER_CONCURRENCY, default 8)"))
+        #expect(help.contains("(LOADER_CONCURRENCY, default 64)"))
     }
 }

@@ -49,6 +49,7 @@ import Testing
             #expect(response.status == .created)
             let stored = try response.decode([SentenceDocument].self)
             #expect(stored.map(\.sentence) == items.map(\.sentence))
+            #expect(response.headers[ReplayedItems.header] == nil, "every item was new")
             #expect(stored.map(\.author) == items.map(\.author))
             #expect(Set(stored.map(\.id)).count == 5)
             #expect(try await client.documents() == stored)
@@ -72,10 +73,12 @@ import Testing
             #expect(stored[0] == original)
             #expect(stored[1].sentence == "new")
             #expect(stored[2] == stored[1])
+            #expect(response.headers[ReplayedItems.header] == "0,2", "the items that were not new")
             #expect(try await client.usage().database == 2)
 
             let replay = try await client.postJSON("/sentences", batchJSON(items))
             #expect(replay.status == .ok, "nothing new stored")
+            #expect(replay.headers[ReplayedItems.header] == "0,1,2")
             #expect(try replay.decode([SentenceDocument].self) == stored)
             #expect(try await client.usage().database == 2)
         }

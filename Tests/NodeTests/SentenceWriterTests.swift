@@ -27,4 +27,13 @@ import Testing
         #expect(stored.map(\.created) == [true])
         #expect(writer.count == 1, "only the other attempt's sentence")
     }
+
+    @Test(arguments: [(Synchronous.full, 2), (.normal, 1), (.off, 0)])
+    func theSynchronousSettingReachesSQLite(setting: Synchronous, pragma: Int) throws {
+        let fixture = try NodeFixture()
+        defer { fixture.remove() }
+        let writer = try SentenceWriter(path: fixture.folder.appendingPathComponent("s.sqlite").path, contents: .empty, synchronous: setting)
+        defer { writer.close() }
+        #expect(try writer.synchronousSetting() == pragma)
+    }
 }

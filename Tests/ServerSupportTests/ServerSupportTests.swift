@@ -6,7 +6,8 @@ import Testing
 @Suite struct ServerSupportTests {
     @Test(arguments: [
         ("application/json", true), ("Application/JSON; charset=UTF-8", true), ("application/merge-patch+json", true),
-        ("text/plain", false), ("application/jsonx", false), ("text/json+html", false), ("", false),
+        (" application/json ; charset=utf-8", true), ("\tAPPLICATION/VND.API+JSON", true),
+        ("text/plain", false), ("application/jsonx", false), ("text/json+html", false), ("", false), (" ; x", false),
     ])
     func jsonContentTypes(type: String, accepted: Bool) {
         #expect(JSONRequestBody.isJSON(type) == accepted)

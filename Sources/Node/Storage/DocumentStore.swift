@@ -42,11 +42,11 @@ final class DocumentStore: Sendable {
     /// Opens (creating if needed) the database file and its folder. A file that is not
     /// this node's database, or is damaged, is refused and left as it was.
     /// `checkPages`: check every page at start-up (see `SentenceSchema.inspect`).
-    init(path: String, groupCommit: Bool = true, checkPages: Bool = true, logger: Logger) throws {
+    init(path: String, groupCommit: Bool = true, synchronous: Synchronous = .full, checkPages: Bool = true, logger: Logger) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let opened: (writer: SentenceWriter?, reader: SentenceReader, problem: StorageProblem?)
         do {
-            opened = try Self.open(path, folder: folder, checkPages: checkPages)
+            opened = try Self.open(path, folder: folder, synchronous: synchronous, checkPages: checkPages)
         } catch let error as SQLiteError {
             throw StoreOpenError(path: path, reason: error.message)
         } catch let error as SchemaProblem {
@@ -66,7 +66,7 @@ final class DocumentStore: Sendable {
         }
     }
 
-    private static func open(_ path: String, folder: String, checkPages: Bool) throws -> (SentenceWriter?, SentenceReader, StorageProblem?) {
+    private static func open(_ path: String, folder: String, synchronous: Synchronous, checkPages: Bool) throws -> (SentenceWriter?, SentenceReader, StorageProblem?) {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
@@ -74,7 +74,7 @@ final class DocumentStore: Sendable {
         }
         let contents = try SentenceSchema.inspect(path: path, checkPages: checkPages)
         do {
-            let writer = try SentenceWriter(path: path, contents: contents)
+            let writer = try SentenceWriter(path: path, contents: contents, synchronous: synchronous)
             return (writer, try SentenceReader(path: path), nil)
         } catch let error as SQLiteError where error.primary == SQLITE_READONLY || error.primary == SQLITE_CANTOPEN {
             // An existing database that cannot be written is still worth serving.

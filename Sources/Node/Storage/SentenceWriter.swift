@@ -55,15 +55,15 @@ final class SentenceWriter: @unchecked Sendable {
     /// Opens for writing a file `SentenceSchema.inspect` found to hold `contents`, and
     /// brings it up to date. Throws `SQLiteError` with `SQLITE_READONLY` (or
     /// `SQLITE_CANTOPEN`) when the file can only be read.
-    init(path: String, contents: SentenceSchema.Contents) throws {
+    init(path: String, contents: SentenceSchema.Contents, synchronous: Synchronous = .full) throws {
         self.db = try SQLiteConnection(path: path)
         try self.db.execute("PRAGMA busy_timeout = 5000")
         if self.db.isReadOnly {
             throw SQLiteError(code: SQLITE_READONLY, message: "the file is read-only")
         }
         try self.db.execute("PRAGMA journal_mode = WAL")
-        // A 201 promises the document is on disk: fsync at every commit.
-        try self.db.execute("PRAGMA synchronous = FULL")
+        // By default a 201 promises the document is on disk: fsync at every commit.
+        try self.db.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
         try SentenceSchema.prepare(self.db, from: contents)
         self.insert = try self.db.prepare(
             """
@@ -107,6 +107,11 @@ final class SentenceWriter: @unchecked Sendable {
             if operations.count == 1 { return [.failure(error)] }
             return operations.flatMap { self.commit([$0]) }
         }
+    }
+
+    /// SQLite's `synchronous` on this connection (0 off, 1 normal, 2 full).
+    func synchronousSetting() throws -> Int {
+        Int(try self.db.integer("PRAGMA synchronous"))
     }
 
     private func wasRevoked(_ attempt: String) throws -> Bool {
