@@ -36,7 +36,7 @@ rows = []
 
 
 def row(target, measured, value, goal, met):
-    shown = "not measured" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value))
+    shown = "not measured" if value is None else (figure(value) if value >= 100 else f"{value:.2f}" if isinstance(value, float) else str(value))
     verdict = "" if met is None or value is None else ("met" if met(value) else "**missed**")
     rows.append(f"| {target} | {measured} | {shown} | {goal} | {verdict} |")
 
@@ -73,7 +73,9 @@ def run(*command):
         return "?"
 
 
-commit = run("git", "rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if run("git", "status", "--porcelain", "--untracked-files=no") else "")
+# What was measured is the code: uncommitted edits to documentation do not count.
+code = ["Package.swift", "Sources", "scripts", "bench/run.sh", "bench/lib.sh", "bench/post-sentence.lua"]
+commit = run("git", "rev-parse", "--short", "HEAD") + (" (with uncommitted changes to the code)" if run("git", "status", "--porcelain", "--untracked-files=no", "--", *code) else "")
 model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
 memory = next((int(line.split()[1]) // 1024 // 1024 for line in open("/proc/meminfo") if line.startswith("MemTotal")), 0)
 print(f"""# `make bench` results
