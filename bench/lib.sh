@@ -27,11 +27,7 @@ need() { bash "$ROOT/scripts/install-packages.sh" "$@" >&2; }
 build_release() {
     [ -n "${BENCH_BIN:-}" ] && return 0
     echo "building release binaries ..." >&2
-    (cd "$ROOT" && swift build -c release "$@" >&2)
-}
-
-rss_mib() {
-    awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
+    (cd "$ROOT" && swift build -c release >&2)
 }
 
 # rss_watch PID: samples PID's resident memory every 0.1 s in the background;
