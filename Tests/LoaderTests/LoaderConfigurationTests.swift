@@ -5,6 +5,12 @@ import Testing
 @testable import Loader
 
 @Suite struct LoaderConfigurationTests {
+    @Test func concurrencyDefaultsTo8WithBatchesUnlessChosen() async throws {
+        #expect(try await LoaderCommand.parse(["--batch", "1000"]).resolve(environment: [:]).concurrency == 8)
+        #expect(try await LoaderCommand.parse(["--batch", "1000", "--concurrency", "32"]).resolve(environment: [:]).concurrency == 32)
+        #expect(try await LoaderCommand.parse(["--concurrency", "5"]).resolve(environment: [:]).concurrency == 5)
+    }
+
     @Test func flagsThenEnvironmentThenFileThenDefaults() async throws {
         let defaults = try await LoaderCommand.parse([]).resolve(environment: [:])
         #expect(defaults.balancer == nil && defaults.files.isEmpty && defaults.seed == nil && defaults.batch == nil)
