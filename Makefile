@@ -4,7 +4,8 @@
 #                send the sample text, keep running until Ctrl-C
 #   make test    every test: swift test, the fault suite, the dashboard in a real
 #                browser, the kernel module in a real kernel (qemu) and through DKMS,
-#                the deployment files, and docker-compose.yml on a real engine
+#                the deployment files, docker-compose.yml on a real engine, and the
+#                Kubernetes manifests' pods on podman (kube-test)
 #   make compose-up    the compose file on Docker, or on podman set up here (NODES=3: three nodes)
 #   make compose-down  stop and remove it, keeping the volumes (VOLUMES=1: those too)
 #   make bench   every performance target, measured and written to bench/RESULTS.md
@@ -12,12 +13,12 @@
 
 SHELL := /bin/bash
 
-.PHONY: demo test deps build swift-test fault-test browser-test kernel-test deploy-check compose-test compose-up compose-down bench clean
+.PHONY: demo test deps build swift-test fault-test browser-test kernel-test deploy-check compose-test kube-test compose-up compose-down bench clean
 
 demo: deps
 	@bash scripts/demo.sh
 
-test: deps swift-test fault-test browser-test kernel-test deploy-check compose-test
+test: deps swift-test fault-test browser-test kernel-test deploy-check compose-test kube-test
 	@echo "make test: every suite passed"
 
 # System packages the build needs (SwiftPM only names them), and curl for the
@@ -54,6 +55,15 @@ deploy-check:
 # started, down and up, three nodes, so_info through the mount (Tests/Compose/run.sh).
 compose-test: deps
 	bash Tests/Compose/run.sh
+
+# deploy/kubernetes on podman (Tests/Kubernetes/run.sh): the StatefulSet's and the
+# Deployment's pod templates as pods (`podman kube play`), the balancers finding
+# the nodes by DNS, sentences through both balancers onto both nodes, a third node
+# joining and leaving at run time, everything removed. After compose-test, whose
+# image it reuses (deploy/compose.sh build may redo a minute of release build).
+# The manifests themselves are validated offline by deploy-check.
+kube-test: deps
+	bash Tests/Kubernetes/run.sh
 
 # The engine is a Docker engine when one answers, else podman set up by
 # deploy/engine.sh. The balancer is published on 127.0.0.1:4999 (BALANCER_PUBLISH).

@@ -8,6 +8,8 @@
 #                                            network (and the volumes with --volumes)
 #   bash deploy/compose.sh compose ARGS...   any compose command on the same project,
 #                                            e.g. `compose ps`, `compose logs balancer`
+#   bash deploy/compose.sh build             only build the image, as `up` does
+#                                            (Tests/Kubernetes/run.sh uses it)
 #
 # The engine: a Docker engine when one answers (`docker info`), else podman set
 # up by deploy/engine.sh (and stopped again by `down` once no container runs).
@@ -156,6 +158,7 @@ command=${1:-}
 if [ "${1:-}" = --nodes ]; then NODES=${2:?--nodes needs 2 or 3}; shift 2; fi
 case $command in
     up) choose_engine setup; up ;;
+    build) choose_engine setup; build_image ;;
     down)
         choose_engine start
         if [ "$ENGINE" = none ]; then log "no engine is set up here: nothing to take down"; else down "$@"; fi
@@ -166,7 +169,7 @@ case $command in
         compose "$@"
         ;;
     *)
-        sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+        sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
         exit 2
         ;;
 esac

@@ -15,6 +15,11 @@ struct BalancerCommand: AsyncParsableCommand {
             then lower CPU %, then the first node in the order given. A node that fails is
             skipped until a poll finds it again; its sentence is retried on the next node.
 
+            Nodes come from --node (fixed), --nodes-file (re-read when it changes) and
+            --node-dns (every address of the name is a node, re-resolved on every poll),
+            and, with --admin-token, from the admin API: POST /nodes {"name","url"},
+            DELETE /nodes/NAME, POST and DELETE /nodes/NAME/drain.
+
             \(Self.settings.fileHelp)
 
             Example:
@@ -22,6 +27,9 @@ struct BalancerCommand: AsyncParsableCommand {
               BALANCER_NODES="A=http://127.0.0.1:5001,B=http://127.0.0.1:5002" balancer
               echo '{"nodes": ["A=http://a:5000", "B=http://b:5000"]}' > b.json
               balancer --config b.json
+              balancer --node-dns sentence-node:5000 --admin-token "$TOKEN"
+              printf 'A=http://10.0.0.5:5000\nB=http://10.0.0.6:5000\n' > nodes.txt
+              balancer --nodes-file nodes.txt
             """
     )
 
@@ -31,6 +39,19 @@ struct BalancerCommand: AsyncParsableCommand {
             "nodes", flag: "node", variable: "BALANCER_NODES", given: \.nodes, into: \.nodes,
             as: .list(commaSeparated: true, parse: NodeEndpoint.parseList, describe: { _ in nil }),
             help: "A storage node as NAME=URL; repeat for each, in rule order (comma-separated in the variable)."
+        )
+        static let nodeDNS = Entry(
+            "nodeDns", flag: "node-dns", variable: "BALANCER_NODE_DNS", given: \.nodeDns, into: \.nodeDNS,
+            as: .list(commaSeparated: true, parse: DNSName.parseList, describe: { _ in nil }),
+            help: "HOST:PORT whose every address is a node (a headless Service), named by the name it reports; re-resolved on every poll. Repeatable."
+        )
+        static let nodesFile = Entry(
+            "nodesFile", variable: "BALANCER_NODES_FILE", given: \.nodesFile, into: \.nodesFile, as: .text,
+            help: "File of NAME=URL lines (# comments); re-read when it changes, so editing it adds and removes nodes."
+        )
+        static let adminToken = Entry(
+            "adminToken", variable: "BALANCER_ADMIN_TOKEN", given: \.adminToken, into: \.adminToken, as: .text,
+            help: "Bearer token that allows adding, removing and draining nodes (POST /nodes ...); without it those answer 403."
         )
         static let host = Entry("host", variable: "BALANCER_HOST", given: \.host, into: \.host, as: .text, help: "Address to listen on.")
         static let port = Entry("port", variable: "BALANCER_PORT", given: \.port, into: \.port, as: .port, help: "Port to listen on; 0 picks a free one.")
@@ -86,7 +107,7 @@ struct BalancerCommand: AsyncParsableCommand {
     static let settings = SettingsTable(
         configVariable: "BALANCER_CONFIG",
         [
-            Settings.nodes, Settings.host, Settings.port, Settings.pollInterval, Settings.pollTimeout, Settings.connectTimeout,
+            Settings.nodes, Settings.nodeDNS, Settings.nodesFile, Settings.adminToken, Settings.host, Settings.port, Settings.pollInterval, Settings.pollTimeout, Settings.connectTimeout,
             Settings.forwardTimeout, Settings.maxBody, Settings.nodeMaxBody, Settings.connectionsPerNode, Settings.coalesce, Settings.rememberIds,
             Settings.idleTimeout, Settings.portFile, Settings.logLevel,
         ]
@@ -94,6 +115,9 @@ struct BalancerCommand: AsyncParsableCommand {
 
     @Option(help: Self.settings.configHelp) var config: String?
     @Option(name: Settings.nodes.name, help: Settings.nodes.help) var nodes: [String] = []
+    @Option(name: Settings.nodeDNS.name, help: Settings.nodeDNS.help) var nodeDns: [String] = []
+    @Option(name: Settings.nodesFile.name, help: Settings.nodesFile.help) var nodesFile: String?
+    @Option(name: Settings.adminToken.name, help: Settings.adminToken.help) var adminToken: String?
     @Option(name: Settings.host.name, help: Settings.host.help) var host: String?
     @Option(name: Settings.port.name, help: Settings.port.help) var port: Int?
     @Option(name: Settings.pollInterval.name, help: Settings.pollInterval.help) var pollInterval: Double?
@@ -118,8 +142,18 @@ struct BalancerCommand: AsyncParsableCommand {
 
     func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> BalancerConfiguration {
         let configuration = try await Self.settings.resolve(self, configFile: self.config, environment: environment)
-        guard !configuration.nodes.isEmpty else {
-            throw ValidationError("give at least one node: --node A=http://127.0.0.1:5001 (or BALANCER_NODES)")
+        guard !configuration.nodes.isEmpty || !configuration.nodeDNS.isEmpty || configuration.nodesFile != nil || configuration.adminToken != nil else {
+            throw ValidationError(
+                "give the nodes: --node A=http://127.0.0.1:5001 (BALANCER_NODES), --node-dns HOST:PORT, --nodes-file FILE, or --admin-token to add them through the API"
+            )
+        }
+        if let path = configuration.nodesFile {
+            // A file that is wrong at start is a mistake to fix now; later it is only logged.
+            do {
+                _ = try NodesFile(path: path).readIfChanged()
+            } catch {
+                throw ValidationError(error.text)
+            }
         }
         return configuration
     }

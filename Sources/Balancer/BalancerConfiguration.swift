@@ -9,6 +9,12 @@ struct BalancerConfiguration: Sendable {
     var host = "127.0.0.1"
     var port = 4999
     var nodes: [NodeEndpoint] = []
+    /// Names whose every address is a node, re-resolved on every poll.
+    var nodeDNS: [DNSName] = []
+    /// A file of `NAME=URL` lines, re-read when it changes.
+    var nodesFile: String?
+    /// Bearer token of the admin API (`POST /nodes`, drain); without one it answers 403.
+    var adminToken: String?
     var pollInterval: Duration = .seconds(1)
     var pollTimeout: Duration = .seconds(1)
     var connectTimeout: Duration = .seconds(1)
@@ -40,7 +46,7 @@ extension NodeEndpoint {
             throw SettingProblem(detail: "node '\(spec)' must look like NAME=URL, e.g. A=http://127.0.0.1:5001")
         }
         let name = parts[0]
-        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+        guard self.isValidName(name) else {
             throw SettingProblem(detail: "node name '\(name)' may use only letters, digits, '-', '_' and '.'")
         }
         guard let url = BaseURL.normalize(parts[1]) else {
@@ -49,9 +55,22 @@ extension NodeEndpoint {
         return NodeEndpoint(name: name, url: url)
     }
 
+    /// Names are ASCII letters, digits, '-', '_' and '.' (at most 64): safe in a URL
+    /// path, a metric label and a JSON string as they are.
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+    }
+
     /// Parses the nodes in rule order; a name may appear once.
     static func parseList(_ specs: [String]) throws(SettingProblem) -> [NodeEndpoint] {
         var nodes: [NodeEndpoint] = []
+    /// Names whose every address is a node, re-resolved on every poll.
+    var nodeDNS: [DNSName] = []
+    /// A file of `NAME=URL` lines, re-read when it changes.
+    var nodesFile: String?
+    /// Bearer token of the admin API (`POST /nodes`, drain); without one it answers 403.
+    var adminToken: String?
         for spec in specs {
             let node = try self.parse(spec)
             guard !nodes.contains(where: { $0.name == node.name }) else {
@@ -60,5 +79,29 @@ extension NodeEndpoint {
             nodes.append(node)
         }
         return nodes
+    }
+}
+
+extension DNSName {
+    /// Parses `HOST:PORT`, e.g. `sentence-node:5000` (a bracketed IPv6 address works too).
+    static func parse(_ spec: String) throws(SettingProblem) -> DNSName {
+        guard let colon = spec.lastIndex(of: ":"), let port = Int(spec[spec.index(after: colon)...]), (1...65535).contains(port) else {
+            throw SettingProblem(detail: "node DNS name '\(spec)' must look like HOST:PORT, e.g. sentence-node:5000")
+        }
+        var host = String(spec[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, !host.contains("/"), !host.contains(" ") else {
+            throw SettingProblem(detail: "node DNS name '\(spec)' must look like HOST:PORT, e.g. sentence-node:5000")
+        }
+        return DNSName(host: host, port: port)
+    }
+
+    static func parseList(_ specs: [String]) throws(SettingProblem) -> [DNSName] {
+        var names: [DNSName] = []
+        for spec in specs {
+            let name = try self.parse(spec)
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
     }
 }

@@ -51,9 +51,9 @@ struct BalancerController<Context: RequestContext> {
     @Sendable func nodeSentences(_ request: Request, context: Context) async throws -> Response {
         let name = try context.parameters.require("name")
         guard let index = self.view.index(named: name) else {
-            throw APIError.notFound
+            throw APIError.unknown("no node named \(name)")
         }
-        let node = self.view.endpoints[index]
+        let node = self.view.endpoint(index)
         let query = request.uri.query.map { "?" + $0 } ?? ""
         let upstream: HTTPClientResponse
         do {

@@ -8,6 +8,19 @@ struct NodeEndpoint: Sendable, Equatable {
     var url: String
 }
 
+/// How a node became a member: each way owns the nodes it brought, so one source
+/// never removes what another added (see `ClusterView+Membership`).
+enum MemberOrigin: String, Codable, Sendable {
+    /// `--node` at start-up.
+    case flag
+    /// A line of `--nodes-file`.
+    case file
+    /// An address of a `--node-dns` name.
+    case dns
+    /// `POST /nodes`.
+    case api
+}
+
 /// The balancer's live picture of every node: up or down, RAM, CPU and an exact
 /// document count.
 ///
@@ -16,11 +29,28 @@ struct NodeEndpoint: Sendable, Equatable {
 /// node that looked emptiest), and is taken back if the insert fails. A poll only
 /// overrides the count when the node's figure cannot be explained by what this
 /// balancer has in flight (someone else wrote or deleted).
+///
+/// Nodes join and leave at run time. Each node name keeps one slot for the life of
+/// the process, and a slot's index is what placements, in-doubt forwards and
+/// remembered ids refer to: a node that leaves keeps its slot (no longer a member),
+/// so a forward still in flight to it settles where it started, and a node that
+/// comes back under the same name gets the same slot.
 final class ClusterView: Sendable {
-    let endpoints: [NodeEndpoint]
     /// Forwards to each node whose outcome is not known yet.
-    let inDoubt: InDoubtWrites
-    private let state: Mutex<[NodeState]>
+    let inDoubt = InDoubtWrites()
+    let state: Mutex<[Slot]>
+
+    struct Slot {
+        var endpoint: NodeEndpoint
+        var origin: MemberOrigin
+        /// False once the node left; routing, polls and reads ignore it.
+        var member = true
+        /// Takes no new sentences; stays readable.
+        var draining = false
+        var node = NodeState()
+        /// Routing considers members that are not draining.
+        var routable: Bool { self.member && !self.draining }
+    }
 
     struct NodeState {
         var up = false
@@ -32,6 +62,11 @@ final class ClusterView: Sendable {
         var acknowledged = 0
         /// Sentences routed to the node whose insert has not answered yet.
         var inFlight = 0
+        /// Of those, the ones in requests already sent (the others wait in the batcher).
+        var sent = 0
+        /// New documents the node has confirmed whose forwards have not completed yet
+        /// (they join `acknowledged` when they do).
+        var landed = 0
         var ram = 0
         var cpu = 0
         var source: UsageSource?
@@ -43,10 +78,18 @@ final class ClusterView: Sendable {
         }
     }
 
-    init(endpoints: [NodeEndpoint]) {
-        self.endpoints = endpoints
-        self.inDoubt = InDoubtWrites(nodes: endpoints.count)
-        self.state = Mutex(Array(repeating: NodeState(), count: endpoints.count))
+    init(endpoints: [NodeEndpoint] = [], origin: MemberOrigin = .flag) {
+        self.state = Mutex(endpoints.map { Slot(endpoint: $0, origin: origin) })
+    }
+
+    /// The node in slot `node` (a member or not).
+    func endpoint(_ node: Int) -> NodeEndpoint {
+        self.state.withLock { $0[node].endpoint }
+    }
+
+    /// Slots of the current members, in the order they joined.
+    func members() -> [Int] {
+        self.state.withLock { slots in slots.indices.filter { slots[$0].member } }
     }
 
     /// Nodes that must take no sentence yet, whatever their state: those with forwards
@@ -64,41 +107,48 @@ final class ClusterView: Sendable {
     /// down. Empty when no node is up.
     func reserve(count: Int, excluding excluded: Set<Int> = []) -> [Placement] {
         let excluded = excluded.union(self.unsettled())
-        return self.state.withLock { nodes in
-            var loads = nodes.map(\.load)
-            for index in excluded { loads[index].up = false }
-            let placements = RoutingRule.place(count: count, on: loads)
-            for placement in placements { nodes[placement.node].inFlight += 1 }
+        return self.state.withLock { slots in
+            let candidates = Candidates(slots.indices.filter { slots[$0].routable }) { slots[$0].node.load }
+            let placements = candidates.place(count: count, excluding: excluded)
+            for placement in placements { slots[placement.node].node.inFlight += 1 }
             return placements
         }
     }
 
-    /// Loads as a fresh poll reported them, without this balancer's own in-flight
-    /// sentences: what the original saw. Nodes that did not answer keep their last
-    /// figures, marked down.
-    func reportedLoads(_ reports: [UsageReport?]) -> [NodeLoad] {
-        let known = self.state.withLock { $0 }
-        return zip(known, reports).map { state, report in
-            guard let report else { return NodeLoad(documents: state.acknowledged, ram: state.ram, cpu: state.cpu, up: false) }
-            return NodeLoad(documents: report.database, ram: report.ram, cpu: report.cpu, up: report.canStore)
+    /// Loads as a fresh poll reported them (`reports` by slot), without this balancer's
+    /// own in-flight sentences: what the original saw. Nodes that did not answer keep
+    /// their last figures, marked down.
+    func reportedLoads(_ reports: [Int: UsageReport]) -> Candidates {
+        self.state.withLock { slots in
+            Candidates(slots.indices.filter { slots[$0].routable }) { index in
+                let state = slots[index].node
+                guard let report = reports[index] else {
+                    return NodeLoad(documents: state.acknowledged, ram: state.ram, cpu: state.cpu, up: false)
+                }
+                return NodeLoad(documents: report.database, ram: report.ram, cpu: report.cpu, up: report.canStore)
+            }
         }
     }
 
-    /// Counts `count` sentences against a given node, if it takes writes and is not excluded.
+    /// Counts `count` sentences against a given node, if it takes writes and is not
+    /// excluded: a client's retry of an id stored there. A draining node takes these
+    /// (it answers with the document it holds); elsewhere the id would be stored twice.
     func reserve(node: Int, count: Int, excluding excluded: Set<Int> = []) -> Bool {
         let excluded = excluded.union(self.unsettled())
-        return self.state.withLock { nodes in
-            guard nodes[node].load.up, !excluded.contains(node) else { return false }
-            nodes[node].inFlight += count
+        return self.state.withLock { slots in
+            guard slots[node].member, slots[node].node.load.up, !excluded.contains(node) else { return false }
+            slots[node].node.inFlight += count
             return true
         }
     }
 
-    /// The node answered for `reserved` sentences, `created` of which were new.
+    /// The node answered for `reserved` sentences, `created` of which were new (and
+    /// passed to `answered` before, when the reply arrived).
     func completed(node: Int, reserved: Int, created: Int) {
-        self.state.withLock { nodes in
-            nodes[node].inFlight -= reserved
-            nodes[node].acknowledged += created
+        self.state.withLock { slots in
+            slots[node].node.inFlight -= reserved
+            slots[node].node.acknowledged += created
+            slots[node].node.landed = max(0, slots[node].node.landed - created)
         }
     }
 
@@ -106,24 +156,55 @@ final class ClusterView: Sendable {
     /// node is down until a poll succeeds. Returns whether it was up before.
     @discardableResult
     func failed(node: Int, reserved: Int, reason: String) -> Bool {
-        self.state.withLock { nodes in
+        self.state.withLock { slots in
             defer {
-                nodes[node].inFlight -= reserved
-                nodes[node].up = false
-                nodes[node].lastError = reason
+                slots[node].node.inFlight -= reserved
+                slots[node].node.up = false
+                slots[node].node.lastError = reason
             }
-            return nodes[node].up
+            return slots[node].node.up
+        }
+    }
+
+    /// A request carrying `count` sentences is on its way to the node.
+    func sending(node: Int, count: Int) {
+        self.state.withLock { $0[node].node.sent += count }
+    }
+
+    /// The node answered a request of `count` sentences. On a 2xx, `created` of them
+    /// were new and `documents` is the count it reported right after storing them.
+    ///
+    /// That count holds everything this balancer had acknowledged or seen land, and
+    /// perhaps some of the other requests it has sent there; anything beyond is what
+    /// other balancers (or clients) stored, anything below was deleted. With one
+    /// request in flight per node (the batcher's default) the range is one number,
+    /// and the count is exact again on every reply instead of on the next poll.
+    func answered(node: Int, count: Int, created: Int = 0, documents: Int? = nil) {
+        self.state.withLock { slots in
+            var state = slots[node].node
+            state.sent -= count
+            state.landed += created
+            if let documents {
+                let low = state.acknowledged + state.landed
+                let high = low + state.sent
+                if documents < low {
+                    state.acknowledged = max(0, documents - state.landed)
+                } else if documents > high {
+                    state.acknowledged = max(0, documents - state.sent - state.landed)
+                }
+            }
+            slots[node].node = state
         }
     }
 
     /// The insert answered without storing (e.g. the node refused the request).
     func released(node: Int, reserved: Int) {
-        self.state.withLock { $0[node].inFlight -= reserved }
+        self.state.withLock { $0[node].node.inFlight -= reserved }
     }
 
     /// Call before sending a poll; pass the result to `pollSucceeded`.
     func pollStarting(node: Int) -> Int {
-        self.state.withLock { $0[node].acknowledged }
+        self.state.withLock { $0[node].node.acknowledged }
     }
 
     /// What a poll changed, for the log.
@@ -134,8 +215,8 @@ final class ClusterView: Sendable {
 
     @discardableResult
     func pollSucceeded(node: Int, usage: UsageReport, acknowledgedAtStart: Int) -> PollChange {
-        self.state.withLock { nodes in
-            var state = nodes[node]
+        self.state.withLock { slots in
+            var state = slots[node].node
             let change = PollChange(cameUp: !state.up, writableChanged: state.writable != usage.canStore)
             // The node counted somewhere between sending and answering: anything from
             // what we knew then to everything we have acknowledged or sent since.
@@ -152,7 +233,7 @@ final class ClusterView: Sendable {
             state.lastError = nil
             state.writable = usage.canStore
             state.writeError = usage.writeError
-            nodes[node] = state
+            slots[node].node = state
             return change
         }
     }
@@ -160,31 +241,30 @@ final class ClusterView: Sendable {
     /// Returns whether the node was up before.
     @discardableResult
     func pollFailed(node: Int, reason: String) -> Bool {
-        self.state.withLock { nodes in
+        self.state.withLock { slots in
             defer {
-                nodes[node].up = false
-                nodes[node].lastError = reason
+                slots[node].node.up = false
+                slots[node].node.lastError = reason
             }
-            return nodes[node].up
+            return slots[node].node.up
         }
     }
 
+    /// The member called `name`.
     func index(named name: String) -> Int? {
-        self.endpoints.firstIndex { $0.name == name }
+        self.state.withLock { slots in slots.firstIndex { $0.member && $0.endpoint.name == name } }
     }
 
-    func snapshot() -> [NodeState] {
-        self.state.withLock { $0 }
-    }
-
+    /// Every member, in the order they joined.
     func statuses() -> [NodeStatus] {
-        let inDoubt = self.inDoubt.counts()
-        return zip(self.endpoints.indices, self.snapshot()).map { index, state in
-            let endpoint = self.endpoints[index]
+        let slots = self.state.withLock { $0 }
+        return slots.indices.filter { slots[$0].member }.map { index in
+            let slot = slots[index]
+            let state = slot.node
             let polled = state.lastPoll != nil
             return NodeStatus(
-                name: endpoint.name,
-                url: endpoint.url,
+                name: slot.endpoint.name,
+                url: slot.endpoint.url,
                 up: state.up,
                 ram: polled ? state.ram : nil,
                 cpu: polled ? state.cpu : nil,
@@ -194,8 +274,36 @@ final class ClusterView: Sendable {
                 lastError: state.lastError,
                 writable: state.writable,
                 writeError: state.writeError,
-                inDoubt: inDoubt[index]
+                inDoubt: self.inDoubt.count(node: index),
+                draining: slot.draining,
+                joinedBy: slot.origin.rawValue
             )
         }
+    }
+}
+
+/// The nodes routing may choose among (members not draining), by slot, with their loads.
+struct Candidates: Sendable {
+    let slots: [Int]
+    var loads: [NodeLoad]
+
+    init(_ slots: [Int], load: (Int) -> NodeLoad) {
+        self.slots = slots
+        self.loads = slots.map(load)
+    }
+
+    /// `RoutingRule.place` over these nodes, with nodes in `excluded` counted as down;
+    /// placements name slots.
+    func place(count: Int, excluding excluded: Set<Int>) -> [Placement] {
+        var loads = self.loads
+        if !excluded.isEmpty {
+            for (position, slot) in self.slots.enumerated() where excluded.contains(slot) { loads[position].up = false }
+        }
+        return RoutingRule.place(count: count, on: loads).map { Placement(node: self.slots[$0.node], filter: $0.filter) }
+    }
+
+    /// Whether the node in `slot` is among these and up.
+    func isUp(_ slot: Int) -> Bool {
+        self.slots.firstIndex(of: slot).map { self.loads[$0].up } ?? false
     }
 }

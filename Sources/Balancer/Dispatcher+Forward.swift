@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOHTTP1
 import SentenceWire
 
 /// How one node's share of a round is sent, and what its answer does to the books.
@@ -19,22 +20,30 @@ extension Dispatcher {
     /// does not store.
     func forward(_ share: [Placed], of sentences: [SentenceInput], as path: NodePath, with placer: any Placer) async -> ShareOutcome {
         let node = share[0].placement.node
-        let endpoint = self.view.endpoints[node]
+        let endpoint = self.view.endpoint(node)
         var outcome = ShareOutcome(node: node)
         var answered = 0
         for (body, count) in self.bodies(share, of: sentences, as: path) {
             let items = share[answered..<answered + count]
             let unanswered = share.count - answered
-            let (attempt, result) = await self.send(body, to: node, as: path)
+            let (attempt, result) = await self.send(body, count: count, to: node, as: path)
             let failure: (reason: String, outcomeUnknown: Bool)
             switch result {
-            case .stored(let status, let reply, _):
-                if let documents = Self.documents(in: reply, as: path), documents.count == count {
+            case .stored(let status, let reply, let headers):
+                let documents = Self.documents(in: reply, as: path).flatMap { $0.count == count ? $0 : nil }
+                if path == .batch {
+                    // (The batcher tells the view about single sentences' replies itself.)
+                    self.view.answered(
+                        node: node, count: count, created: documents != nil && status == 201 ? count : 0,
+                        documents: documents == nil ? nil : NodeDocuments.parse(headers.first(name: NodeDocuments.headerName))
+                    )
+                }
+                if let documents {
                     // A 201 means at least one was new; count all as new and let the next poll correct a replay.
                     placer.completed(node: node, placed: count, created: status == 201 ? count : 0)
                     outcome.created = outcome.created || status == 201
                     for (placed, document) in zip(items, documents) {
-                        outcome.stored.append((placed.item, RoutedSentence(node: node, filter: placed.placement.filter, document: document)))
+                        outcome.stored.append((placed.item, RoutedSentence(node: node, server: endpoint.name, filter: placed.placement.filter, document: document)))
                         self.metrics.routed(server: endpoint.name, filter: placed.placement.filter)
                     }
                     answered += count
@@ -74,7 +83,7 @@ extension Dispatcher {
     private func forwardFailed(
         _ node: Int, placed: Int, with placer: any Placer, reason: String, attempt: String, ids: [String], outcomeUnknown: Bool
     ) {
-        let endpoint = self.view.endpoints[node]
+        let endpoint = self.view.endpoint(node)
         self.metrics.forwardFailed(server: endpoint.name)
         if outcomeUnknown {
             self.view.inDoubt.record(node: node, attempt: attempt, ids: ids)
@@ -95,13 +104,20 @@ extension Dispatcher {
     }
 
     /// A single sentence goes through the batcher; a batch is already one.
-    private func send(_ body: ByteBuffer, to node: Int, as path: NodePath) async -> ForwardBatcher.Outcome {
+    private func send(_ body: ByteBuffer, count: Int, to node: Int, as path: NodePath) async -> ForwardBatcher.Outcome {
         switch path {
         case .one:
             return await self.batcher.forward(body, to: node)
         case .batch:
             let attempt = DocumentID.random()
-            return (attempt, await self.client.post(self.view.endpoints[node], path: path.rawValue, body: body, attempt: attempt))
+            self.view.sending(node: node, count: count)
+            let outcome = await self.client.post(self.view.endpoint(node), path: path.rawValue, body: body, attempt: attempt)
+            // A stored batch is reported once its reply has been read (`forward`).
+            guard case .stored = outcome else {
+                self.view.answered(node: node, count: count)
+                return (attempt, outcome)
+            }
+            return (attempt, outcome)
         }
     }
 

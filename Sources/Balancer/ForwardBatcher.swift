@@ -35,20 +35,20 @@ final class ForwardBatcher: Sendable {
     }
 
     let client: NodeClient
-    let endpoints: [NodeEndpoint]
+    let view: ClusterView
     /// Requests with single sentences in flight to one node at a time; 0 sends each alone.
     let perNode: Int
     let maxItems: Int
     let maxBytes: Int
-    private let queues: Mutex<[Queue]>
+    /// By node slot, made on a node's first forward.
+    private let queues = Mutex<[Int: Queue]>([:])
 
-    init(client: NodeClient, endpoints: [NodeEndpoint], perNode: Int, maxItems: Int = 1000, maxBytes: Int) {
+    init(client: NodeClient, view: ClusterView, perNode: Int, maxItems: Int = 1000, maxBytes: Int) {
         self.client = client
-        self.endpoints = endpoints
+        self.view = view
         self.perNode = perNode
         self.maxItems = maxItems
         self.maxBytes = maxBytes
-        self.queues = Mutex(Array(repeating: Queue(), count: endpoints.count))
     }
 
     /// Forwards one sentence (its JSON) to `node` and returns how it went there.
@@ -58,10 +58,10 @@ final class ForwardBatcher: Sendable {
         }
         return await withCheckedContinuation { continuation in
             let batch: [Waiting]? = self.queues.withLock { queues in
-                queues[node].waiting.append(Waiting(body: body, continuation: continuation))
-                guard queues[node].sending < self.perNode else { return nil }
-                queues[node].sending += 1
-                return self.take(from: &queues[node].waiting)
+                queues[node, default: Queue()].waiting.append(Waiting(body: body, continuation: continuation))
+                guard queues[node, default: Queue()].sending < self.perNode else { return nil }
+                queues[node, default: Queue()].sending += 1
+                return self.take(from: &queues[node, default: Queue()].waiting)
             }
             if let batch {
                 Task { await self.send(batch, to: node) }
@@ -78,8 +78,8 @@ final class ForwardBatcher: Sendable {
                 waiting.continuation.resume(returning: outcome)
             }
             batch = self.queues.withLock { queues in
-                let next = self.take(from: &queues[node].waiting)
-                if next.isEmpty { queues[node].sending -= 1 }
+                let next = self.take(from: &queues[node, default: Queue()].waiting)
+                if next.isEmpty { queues[node, default: Queue()].sending -= 1 }
                 return next
             }
         }
@@ -100,10 +100,17 @@ final class ForwardBatcher: Sendable {
 
     /// One request for all of `bodies`; one outcome per body, in order.
     private func post(_ bodies: [ByteBuffer], to node: Int) async -> [Outcome] {
-        let endpoint = self.endpoints[node]
+        let endpoint = self.view.endpoint(node)
         let attempt = DocumentID.random()
         if bodies.count == 1 {
-            return [(attempt, await self.client.post(endpoint, path: NodePath.one.rawValue, body: bodies[0], attempt: attempt))]
+            self.view.sending(node: node, count: 1)
+            let outcome = await self.client.post(endpoint, path: NodePath.one.rawValue, body: bodies[0], attempt: attempt)
+            if case .stored(let status, _, let headers) = outcome {
+                self.view.answered(node: node, count: 1, created: status == 201 ? 1 : 0, documents: NodeDocuments.parse(headers.first(name: NodeDocuments.headerName)))
+            } else {
+                self.view.answered(node: node, count: 1)
+            }
+            return [(attempt, outcome)]
         }
         var body = ByteBuffer()
         body.reserveCapacity(bodies.reduce(2) { $0 + $1.readableBytes + 1 })
@@ -113,24 +120,33 @@ final class ForwardBatcher: Sendable {
             body.writeImmutableBuffer(item)
         }
         body.writeStaticString("]")
-        switch await self.client.post(endpoint, path: NodePath.batch.rawValue, body: body, attempt: attempt) {
+        self.view.sending(node: node, count: bodies.count)
+        let outcome = await self.client.post(endpoint, path: NodePath.batch.rawValue, body: body, attempt: attempt)
+        switch outcome {
         case .stored(_, let reply, let headers):
             guard let documents = JSONArrayItems.split(reply), documents.count == bodies.count,
                 let replayed = ReplayedItems.parse(headers.first(name: ReplayedItems.headerName))
             else {
+                self.view.answered(node: node, count: bodies.count)
                 let failure = ForwardOutcome.failed(reason: "unreadable reply to POST \(NodePath.batch.rawValue)", outcomeUnknown: true)
                 return Array(repeating: (attempt, failure), count: bodies.count)
             }
+            self.view.answered(
+                node: node, count: bodies.count, created: bodies.count - replayed.count,
+                documents: NodeDocuments.parse(headers.first(name: NodeDocuments.headerName))
+            )
             return documents.enumerated().map { index, document in
                 (attempt, .stored(status: replayed.contains(index) ? 200 : 201, body: document, headers: [:]))
             }
         case .refused:
+            self.view.answered(node: node, count: bodies.count)
             var outcomes: [Outcome] = []
             for body in bodies {
                 outcomes.append(contentsOf: await self.post([body], to: node))
             }
             return outcomes
         case .failed(let reason, let outcomeUnknown):
+            self.view.answered(node: node, count: bodies.count)
             return Array(repeating: (attempt, .failed(reason: reason, outcomeUnknown: outcomeUnknown)), count: bodies.count)
         }
     }

@@ -22,41 +22,36 @@ final class InDoubtWrites: Sendable {
         var claimed: [Entry] = []
     }
 
-    private let state: Mutex<[NodeEntries]>
-
-    init(nodes: Int) {
-        self.state = Mutex(Array(repeating: NodeEntries(), count: nodes))
-    }
+    /// By node slot; a node without entries has none here.
+    private let state = Mutex<[Int: NodeEntries]>([:])
 
     func record(node: Int, attempt: String, ids: [String]) {
-        self.state.withLock { $0[node].waiting.append(Entry(attempt: attempt, ids: ids)) }
+        self.state.withLock { $0[node, default: NodeEntries()].waiting.append(Entry(attempt: attempt, ids: ids)) }
     }
 
     /// Everything waiting for the node, now claimed by the caller; empty when there is
     /// nothing, or another reconciliation of the node is still running.
     func claim(node: Int) -> [Entry] {
         self.state.withLock { nodes in
-            guard nodes[node].claimed.isEmpty else { return [] }
-            defer {
-                nodes[node].claimed = nodes[node].waiting
-                nodes[node].waiting = []
-            }
-            return nodes[node].waiting
+            guard let entries = nodes[node], entries.claimed.isEmpty else { return [] }
+            nodes[node] = NodeEntries(waiting: [], claimed: entries.waiting)
+            return entries.waiting
         }
     }
 
     /// The claimed entry was withdrawn on the node.
     func settled(node: Int, _ entry: Entry) {
         self.state.withLock { nodes in
-            if let index = nodes[node].claimed.firstIndex(of: entry) { nodes[node].claimed.remove(at: index) }
+            if let index = nodes[node]?.claimed.firstIndex(of: entry) { nodes[node]?.claimed.remove(at: index) }
         }
     }
 
     /// The node stopped answering mid-way: what is still claimed waits for the next time.
     func release(node: Int) {
         self.state.withLock { nodes in
-            nodes[node].waiting = nodes[node].claimed + nodes[node].waiting
-            nodes[node].claimed = []
+            guard let entries = nodes[node] else { return }
+            let waiting = entries.claimed + entries.waiting
+            nodes[node] = waiting.isEmpty ? nil : NodeEntries(waiting: waiting, claimed: [])
         }
     }
 
@@ -64,18 +59,14 @@ final class InDoubtWrites: Sendable {
     /// no allocation while nothing is in doubt (an empty Set has no storage).
     func nodesWithEntries() -> Set<Int> {
         self.state.withLock { nodes in
-            var found = Set<Int>()
-            for (index, node) in nodes.enumerated() where !node.waiting.isEmpty || !node.claimed.isEmpty {
-                found.insert(index)
-            }
-            return found
+            nodes.isEmpty ? [] : Set(nodes.keys)
         }
     }
 
-    /// Sentences waiting to be settled, per node.
-    func counts() -> [Int] {
+    /// Sentences of the node waiting to be settled.
+    func count(node: Int) -> Int {
         self.state.withLock { nodes in
-            nodes.map { ($0.waiting + $0.claimed).reduce(0) { $0 + $1.ids.count } }
+            nodes[node].map { ($0.waiting + $0.claimed).reduce(0) { $0 + $1.ids.count } } ?? 0
         }
     }
 }

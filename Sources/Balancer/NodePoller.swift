@@ -3,33 +3,44 @@ import SentenceWire
 import ServerSupport
 import ServiceLifecycle
 
-/// Polls every node's /usage in the background so routing never waits for it.
+/// Polls every node's /usage in the background so routing never waits for it, and
+/// runs discovery before each round, so nodes join and leave between two polls.
 final class NodePoller: Service, Sendable {
     let view: ClusterView
     let client: NodeClient
     let metrics: BalancerMetrics
     /// Zero: no background polling; the dispatcher asks before each insert instead.
     let interval: Duration
+    let discovery: NodeDiscovery?
     let logger: Logger
 
-    init(view: ClusterView, client: NodeClient, metrics: BalancerMetrics, interval: Duration, logger: Logger) {
+    init(view: ClusterView, client: NodeClient, metrics: BalancerMetrics, interval: Duration, discovery: NodeDiscovery? = nil, logger: Logger) {
         self.view = view
         self.client = client
         self.metrics = metrics
         self.interval = interval
+        self.discovery = discovery
         self.logger = logger
     }
 
     func run() async throws {
-        guard self.interval > .zero else {
+        guard self.interval > .zero || self.discovery != nil else {
             // Nothing to do in the background; the request is what asks (`pollIfNotInBackground`).
             try? await gracefulShutdown()
             return
         }
-        // A little jitter so several balancers do not poll in lockstep.
-        for await _ in ServiceRounds.every(self.interval, jitter: 0.1) {
-            await self.pollAll()
+        // Without background polls, discovery still runs once a second. A little
+        // jitter so several balancers do not poll in lockstep.
+        for await _ in ServiceRounds.every(self.interval > .zero ? self.interval : .seconds(1), jitter: 0.1) {
+            await self.discovery?.discover()
+            if self.interval > .zero { await self.pollAll() }
         }
+    }
+
+    /// Discovery, then a poll of every member: what start-up does before serving.
+    func refresh() async {
+        await self.discovery?.discover()
+        await self.pollAll()
     }
 
     /// Without background polling (`--poll-interval 0`), what is read must be asked first.
@@ -37,22 +48,24 @@ final class NodePoller: Service, Sendable {
         if self.interval == .zero { await self.pollAll() }
     }
 
-    /// Asks every node at once and waits for all answers (or their timeouts);
-    /// returns each node's report, nil for those that did not answer.
+    /// Asks every member at once and waits for all answers (or their timeouts);
+    /// returns the reports of those that answered, by slot.
     @discardableResult
-    func pollAll() async -> [UsageReport?] {
+    func pollAll() async -> [Int: UsageReport] {
         await withTaskGroup(of: (Int, UsageReport?).self) { group in
-            for index in self.view.endpoints.indices {
+            for index in self.view.members() {
                 group.addTask { (index, await self.poll(index)) }
             }
-            var reports = [UsageReport?](repeating: nil, count: self.view.endpoints.count)
+            var reports: [Int: UsageReport] = [:]
             for await (index, report) in group { reports[index] = report }
             return reports
         }
     }
 
-    private func poll(_ index: Int) async -> UsageReport? {
-        let endpoint = self.view.endpoints[index]
+    /// Polls the node in slot `index` now; its report, nil when it did not answer.
+    @discardableResult
+    func poll(_ index: Int) async -> UsageReport? {
+        let endpoint = self.view.endpoint(index)
         let acknowledged = self.view.pollStarting(node: index)
         let start = ContinuousClock.now
         do {
@@ -87,7 +100,7 @@ final class NodePoller: Service, Sendable {
     /// answered 503) is deleted, and a late copy still on its way is refused. The node
     /// takes no sentences until this is done (see `ClusterView.unsettled`).
     private func settleInDoubtWrites(on index: Int) async {
-        let endpoint = self.view.endpoints[index]
+        let endpoint = self.view.endpoint(index)
         let entries = self.view.inDoubt.claim(node: index)
         guard !entries.isEmpty else { return }
         var removed = 0

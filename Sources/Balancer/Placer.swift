@@ -56,7 +56,7 @@ struct ReportedLoadsPlacer: Placer {
     let view: ClusterView
     let poller: NodePoller
     /// What the nodes reported for this request; none (nothing is placed) until `forRequest`.
-    private var loads: [NodeLoad] = []
+    private var loads = Candidates([], load: { _ in NodeLoad(documents: 0, ram: 0, cpu: 0, up: false) })
 
     init(view: ClusterView, poller: NodePoller) {
         self.view = view
@@ -70,14 +70,11 @@ struct ReportedLoadsPlacer: Placer {
     }
 
     func place(count: Int, excluding excluded: Set<Int>) -> [Placement] {
-        var loads = self.loads
-        for index in excluded.union(self.view.unsettled()) { loads[index].up = false }
-        return RoutingRule.place(count: count, on: loads)
+        self.loads.place(count: count, excluding: excluded.union(self.view.unsettled()))
     }
 
     func place(again placement: Placement, excluding excluded: Set<Int>) -> Bool {
-        self.loads.indices.contains(placement.node) && self.loads[placement.node].up
-            && !excluded.contains(placement.node) && !self.view.unsettled().contains(placement.node)
+        self.loads.isUp(placement.node) && !excluded.contains(placement.node) && !self.view.unsettled().contains(placement.node)
     }
 
     func completed(node: Int, placed: Int, created: Int) {

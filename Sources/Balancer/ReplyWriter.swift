@@ -4,6 +4,8 @@ import SentenceWire
 /// Where one sentence was stored, with its document exactly as the node returned it.
 struct RoutedSentence: Sendable {
     var node: Int
+    /// The node's name, for the reply's `server`.
+    var server: String
     var filter: RoutingFilter
     /// One JSON object, the node's bytes.
     var document: ByteBuffer
@@ -13,13 +15,6 @@ struct RoutedSentence: Sendable {
 /// `RouteReply` and `DownReply` encode to (sorted keys), with each document exactly
 /// as its node sent it, instead of decoding the documents only to encode them again.
 struct ReplyWriter: Sendable {
-    /// Each node's name as a JSON string, encoded once.
-    private let serverNames: [ByteBuffer]
-
-    init(endpoints: [NodeEndpoint]) {
-        self.serverNames = endpoints.map { JSONWire.encode($0.name) }
-    }
-
     /// `{"data":…,"filter":…,"server":…}`
     func one(_ routed: RoutedSentence) -> ByteBuffer {
         var buffer = ByteBuffer()
@@ -64,7 +59,15 @@ struct ReplyWriter: Sendable {
         buffer.writeStaticString(#","filter":""#)
         buffer.writeString(routed.filter.rawValue)
         buffer.writeStaticString(#"","server":"#)
-        buffer.writeImmutableBuffer(self.serverNames[routed.node])
+        // Node names are checked on the way in (`NodeEndpoint.isValidName`), so they
+        // need no escaping; the encoder is there should one slip through all the same.
+        if routed.server.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            buffer.writeStaticString("\"")
+            buffer.writeString(routed.server)
+            buffer.writeStaticString("\"")
+        } else {
+            buffer.writeImmutableBuffer(JSONWire.encode(routed.server))
+        }
         buffer.writeStaticString("}")
     }
 }

@@ -42,7 +42,7 @@ func buildRouter(store: DocumentStore, usage: UsageMonitor, configuration: NodeC
         SentenceController(
             store: store,
             usage: usage,
-            adminToken: AdminToken(configuration.adminToken),
+            adminToken: AdminToken(configuration.adminToken, disabled: "deleting is disabled: start the node with --admin-token (NODE_ADMIN_TOKEN)"),
             maxBody: configuration.maxBody,
             name: configuration.name
         ).addRoutes(to: router)

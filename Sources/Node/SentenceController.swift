@@ -30,7 +30,9 @@ struct SentenceController<Context: RequestContext> {
         let body = try await JSONRequestBody.collect(request, limit: self.maxBody)
         let input = try SentenceValidation.decodeSentence(from: body)
         let stored = try await self.store.insert([input], attempt: try Self.attempt(of: request))[0]
-        return JSONWire.response(raw: ByteBuffer(string: stored.json), status: stored.created ? .created : .ok)
+        var response = JSONWire.response(raw: ByteBuffer(string: stored.json), status: stored.created ? .created : .ok)
+        response.headers[NodeDocuments.header] = String(self.store.count)
+        return response
     }
 
     /// Stores an array of sentences in one transaction: 201 if any was new, else 200;
@@ -47,6 +49,7 @@ struct SentenceController<Context: RequestContext> {
         }
         reply.writeStaticString("]")
         var response = JSONWire.response(raw: reply, status: stored.contains(where: \.created) ? .created : .ok)
+        response.headers[NodeDocuments.header] = String(self.store.count)
         let replayed = stored.indices.filter { !stored[$0].created }
         if let value = ReplayedItems.value(replayed) {
             response.headers[ReplayedItems.header] = value

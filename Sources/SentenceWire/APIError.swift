@@ -7,6 +7,8 @@ public enum APIError: Error, Equatable, Sendable {
     case unauthorized
     case forbidden(String)
     case notFound
+    /// A 404 that says what was missing.
+    case unknown(String)
     case methodNotAllowed(allowed: [HTTPRequest.Method])
     case payloadTooLarge(limit: Int)
     case unsupportedMediaType(String)
@@ -22,7 +24,7 @@ public enum APIError: Error, Equatable, Sendable {
         case .badRequest: .badRequest
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
-        case .notFound: .notFound
+        case .notFound, .unknown: .notFound
         case .methodNotAllowed: .methodNotAllowed
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
@@ -40,6 +42,7 @@ public enum APIError: Error, Equatable, Sendable {
         case .unauthorized: "missing or wrong bearer token"
         case .forbidden(let message): message
         case .notFound: "not found"
+        case .unknown(let message): message
         case .methodNotAllowed(let allowed):
             "method not allowed; use " + allowed.map(\.rawValue).joined(separator: ", ")
         case .payloadTooLarge(let limit): "request body larger than \(limit) bytes"

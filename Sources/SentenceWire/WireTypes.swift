@@ -126,6 +126,18 @@ public enum WriteAttempt {
 /// was stored before) by index, comma-separated, e.g. `Replayed-Items: 0,7`; it is
 /// absent when every item was new. The balancer sends single sentences bound for
 /// the same node together, and this is how each client still gets its own 200 or 201.
+/// A node's document count right after it stored a write, on its 2xx replies to
+/// `POST /sentence(s)`: how a balancer learns, exactly and at once, what other
+/// balancers stored on the node (see `ClusterView.answered`).
+public enum NodeDocuments {
+    public static let headerName = "Node-Documents"
+    public static let header = HTTPField.Name(headerName)!
+
+    public static func parse(_ value: String?) -> Int? {
+        value.flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil }
+    }
+}
+
 public enum ReplayedItems {
     public static let headerName = "Replayed-Items"
     public static let header = HTTPField.Name(headerName)!
@@ -178,6 +190,17 @@ public struct DownReply: Codable, Sendable, Equatable {
     }
 }
 
+/// `POST /nodes` on the balancer: a node to add.
+public struct NodeRegistration: Codable, Sendable, Equatable {
+    public var name: String
+    public var url: String
+
+    public init(name: String, url: String) {
+        self.name = name
+        self.url = url
+    }
+}
+
 /// One node as the balancer currently sees it (`GET /nodes`).
 public struct NodeStatus: Codable, Sendable, Equatable {
     public var name: String
@@ -197,11 +220,16 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     /// Sentences of forwards to this node whose outcome is unknown (a timeout, a
     /// reset), waiting for the node to answer again so a second copy can be removed.
     public var inDoubt: Int
+    /// Drained by an operator: takes no new sentences, stays readable.
+    public var draining: Bool
+    /// How the node became a member: `flag`, `file`, `dns` or `api`.
+    public var joinedBy: String
 
     public init(
         name: String, url: String, up: Bool, ram: Int?, cpu: Int?, database: Int?,
         source: UsageSource?, lastPoll: String?, lastError: String?,
-        writable: Bool = true, writeError: String? = nil, inDoubt: Int = 0
+        writable: Bool = true, writeError: String? = nil, inDoubt: Int = 0,
+        draining: Bool = false, joinedBy: String = "flag"
     ) {
         self.name = name
         self.url = url
@@ -215,5 +243,7 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         self.writable = writable
         self.writeError = writeError
         self.inDoubt = inDoubt
+        self.draining = draining
+        self.joinedBy = joinedBy
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// Why a value was refused, worded to follow the name of where it came from:
 /// `--port` + "must be 0–65535, got 70000".
 public struct SettingProblem: Error, Sendable, Equatable {
-    var text: String
+    public var text: String
     /// A whole sentence of its own, printed after the source and a colon.
     var standsAlone: Bool
 

@@ -55,13 +55,24 @@ import Testing
         #expect(fromFlags.port == 4999)
         #expect(fromFlags.maxBody == 100)
 
+        let discovered = try await BalancerCommand.parse(["--node-dns", "sentence-node:5000", "--node-dns", "[fd00::1]:5001"])
+            .resolve(environment: ["BALANCER_ADMIN_TOKEN": "s3cret"])
+        #expect(discovered.nodeDNS == [DNSName(host: "sentence-node", port: 5000), DNSName(host: "fd00::1", port: 5001)])
+        #expect(discovered.nodes.isEmpty && discovered.adminToken == "s3cret")
+        #expect(discovered.nodeDNS[1].url(at: "fd00::7") == "http://[fd00::7]:5001")
+        let tokenOnly = try await BalancerCommand.parse(["--admin-token", "t"]).resolve(environment: [:])
+        #expect(tokenOnly.nodes.isEmpty && tokenOnly.adminToken == "t", "nodes may all come through the API")
+
         let defaults = try await BalancerCommand.parse(["--node", "A=http://a:1"]).resolve(environment: [:])
         #expect(defaults.port == 4999 && defaults.pollInterval == .seconds(1) && defaults.maxBody == 1 << 20)
         #expect(defaults.forwardTimeout == .seconds(5) && defaults.connectionsPerNode == 64 && defaults.rememberedIDs == 100_000)
     }
 
     @Test(arguments: [
-        ([], [:], "give at least one node: --node A=http://127.0.0.1:5001 (or BALANCER_NODES)"),
+        ([], [:], "give the nodes: --node A=http://127.0.0.1:5001 (BALANCER_NODES), --node-dns HOST:PORT, --nodes-file FILE, or --admin-token to add them through the API"),
+        (["--node-dns", "sentence-node"], [:], "--node-dns: node DNS name 'sentence-node' must look like HOST:PORT, e.g. sentence-node:5000"),
+        ([], ["BALANCER_NODE_DNS": "sentence-node:0"], "BALANCER_NODE_DNS: node DNS name 'sentence-node:0' must look like HOST:PORT, e.g. sentence-node:5000"),
+        (["--nodes-file", "/nonexistent/nodes.txt"], [:], "cannot read nodes file /nonexistent/nodes.txt: it is missing or not readable"),
         (["--node", "A"], [:], "--node: node 'A' must look like NAME=URL, e.g. A=http://127.0.0.1:5001"),
         ([], ["BALANCER_NODES": "A=http://a:1,A=http://b:2"], "BALANCER_NODES: node name A is used twice"),
         (["--node", "A=http://a:1", "--poll-timeout", "0"], [:], "--poll-timeout must be a positive number of seconds, got 0"),

@@ -32,12 +32,14 @@ final class ClusterFixture: Sendable {
         forwardTimeout: Duration? = nil,
         nodeDelay: [String: Duration] = [:],
         olderNodes: Bool = false,
+        resolver: any NameResolver = SystemResolver(),
+        configure: (inout BalancerConfiguration) -> Void = { _ in },
         _ body: (ClusterFixture) async throws -> Void
     ) async throws {
         try await using(
             Self.start(
                 nodes: names, pollInterval: pollInterval, nodeMaxBody: nodeMaxBody, forwardTimeout: forwardTimeout,
-                nodeDelay: nodeDelay, olderNodes: olderNodes
+                nodeDelay: nodeDelay, olderNodes: olderNodes, resolver: resolver, configure: configure
             ),
             stop: { await $0.stop() }, body
         )
@@ -47,7 +49,8 @@ final class ClusterFixture: Sendable {
     /// that long; with `olderNodes`, those proxies also act as nodes without `/revocations`.
     static func start(
         nodes names: [String] = ["A", "B"], pollInterval: Duration = .milliseconds(500), nodeMaxBody: Int? = nil,
-        forwardTimeout: Duration? = nil, nodeDelay: [String: Duration] = [:], olderNodes: Bool = false
+        forwardTimeout: Duration? = nil, nodeDelay: [String: Duration] = [:], olderNodes: Bool = false,
+        resolver: any NameResolver = SystemResolver(), configure: (inout BalancerConfiguration) -> Void = { _ in }
     ) async throws -> ClusterFixture {
         let folder = try makeTemporaryFolder("balancer-tests")
         var running: [String: RunningServer] = [:]
@@ -76,7 +79,9 @@ final class ClusterFixture: Sendable {
         configuration.pollTimeout = .seconds(5)
         configuration.logLevel = .critical
         if let nodeMaxBody { configuration.nodeMaxBody = nodeMaxBody }
-        let balancer = try await RunningServer.start { hook in Balancer.buildApplication(configuration, onServerRunning: hook) }
+        configure(&configuration)
+        let settings = configuration
+        let balancer = try await RunningServer.start { hook in Balancer.buildApplication(settings, resolver: resolver, onServerRunning: hook) }
         return ClusterFixture(
             folder: folder, names: names, nodes: running, ports: ports, balancer: balancer, proxies: proxies, pollInterval: pollInterval
         )
@@ -98,7 +103,7 @@ final class ClusterFixture: Sendable {
 
     /// Every node reads the same fixed procfs files, so RAM and CPU tie and routing is
     /// deterministic; a test can give a node its own so_info figures to break the tie.
-    static func startNode(_ name: String, folder: URL, port: Int) async throws -> RunningServer {
+    static func startNode(_ name: String, folder: URL, port: Int, host: String = "127.0.0.1") async throws -> RunningServer {
         let proc = folder.appendingPathComponent("proc")
         try FileManager.default.createDirectory(at: proc, withIntermediateDirectories: true)
         try "MemTotal: 1000 kB\nMemAvailable: 600 kB\nBuffers: 100 kB\n".write(to: proc.appendingPathComponent("meminfo"), atomically: true, encoding: .utf8)
@@ -106,6 +111,7 @@ final class ClusterFixture: Sendable {
         var configuration = NodeConfiguration()
         configuration.name = name
         configuration.port = port
+        configuration.host = host
         configuration.databasePath = folder.appendingPathComponent("\(name).sqlite").path
         configuration.soInfoPath = folder.appendingPathComponent("so_info-\(name)").path
         configuration.procRoot = proc.path

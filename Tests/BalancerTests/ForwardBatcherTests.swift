@@ -51,7 +51,7 @@ import Testing
         }
         let batcher = ForwardBatcher(
             client: NodeClient(http: TestHTTP.sharedClient, pollTimeout: .seconds(5), forwardTimeout: .seconds(5)),
-            endpoints: [NodeEndpoint(name: "F", url: node.server.url)], perNode: 1, maxBytes: 1 << 20
+            view: ClusterView(endpoints: [NodeEndpoint(name: "F", url: node.server.url)]), perNode: 1, maxBytes: 1 << 20
         )
         // Held by a slow first forward, the next three wait and go together.
         node.holdNext(.milliseconds(500))
@@ -78,7 +78,7 @@ import Testing
         await node.server.stop()
         let batcher = ForwardBatcher(
             client: NodeClient(http: TestHTTP.sharedClient, pollTimeout: .seconds(5), forwardTimeout: .seconds(5)),
-            endpoints: [NodeEndpoint(name: "F", url: url)], perNode: 0, maxBytes: 1 << 20
+            view: ClusterView(endpoints: [NodeEndpoint(name: "F", url: url)]), perNode: 0, maxBytes: 1 << 20
         )
         let outcome = await batcher.forward(ByteBuffer(string: #"{"sentence":"x"}"#), to: 0)
         guard case .failed(_, let outcomeUnknown) = outcome.outcome else {
@@ -103,11 +103,12 @@ import Testing
     }
 
     @Test func repliesAreTheBytesTheWireTypesEncodeTo() throws {
-        let endpoints = [NodeEndpoint(name: "A", url: "http://a"), NodeEndpoint(name: "node \"2\"", url: "http://b")]
         let document = SentenceDocument(id: "i/1", author: "User1", sentence: "Él dijo \"hola\" </b>", date: "2026-11-28 10:00:00.000001")
-        let routed = RoutedSentence(node: 1, filter: .ram, document: JSONWire.encode(document))
+        let routed = RoutedSentence(node: 1, server: "node \"2\"", filter: .ram, document: JSONWire.encode(document))
+        let plain = RoutedSentence(node: 0, server: "A-1.b_c", filter: .order, document: JSONWire.encode(document))
         let reply = RouteReply(server: "node \"2\"", filter: .ram, data: document)
-        let writer = ReplyWriter(endpoints: endpoints)
+        let writer = ReplyWriter()
+        #expect(writer.one(plain) == JSONWire.encode(RouteReply(server: "A-1.b_c", filter: .order, data: document)))
         #expect(writer.one(routed) == JSONWire.encode(reply))
         #expect(writer.many([routed, routed]) == JSONWire.encode([reply, reply]))
         #expect(writer.down([routed, nil]) == JSONWire.encode(DownReply(results: [reply, nil])))

@@ -81,9 +81,12 @@ def pairs(variable):
     return dict(entry.split("=", 1) for entry in os.environ[variable].split(","))
 
 
-def http(method, url, body=None):
+def http(method, url, body=None, token=None):
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -365,6 +368,22 @@ def exercise(browser, base, nodes, usage, docs, node_data, node_bin):
         "(id) => document.querySelector(`#pub-list > li[data-id='${id}']`).getBoundingClientRect().top", anchor_id)
     check("375 px: the page's scroll position is kept", abs(position - anchor_top) <= 2,
           f"card moved from {anchor_top} to {position}")
+
+    # --- a node is drained through the admin API, then undrained ----------------
+    token = os.environ["ADMIN_TOKEN"]
+    status, reply = http("POST", f"{base}/nodes/A/drain", token=token)
+    check("POST /nodes/A/drain answers 200 with draining: true", status == 200 and reply.get("draining") is True, f"{status} {reply}")
+    wait_js(page, "1280 px: node A shows DRAINING, B stays UP",
+            "() => { const a = document.querySelector(\".node-card[data-node='A']\");"
+            " const b = document.querySelector(\".node-card[data-node='B']\");"
+            " return a.classList.contains('is-draining') && a.querySelector('.pill').textContent === 'DRAINING' &&"
+            " b.querySelector('.pill').textContent === 'UP'; }",
+            detail_js="() => [...document.querySelectorAll('.node-card')].map(c => c.innerText)")
+    status, reply = http("DELETE", f"{base}/nodes/A/drain", token=token)
+    check("DELETE /nodes/A/drain answers 200 with draining: false", status == 200 and reply.get("draining") is False, f"{status} {reply}")
+    wait_js(page, "1280 px: node A shows UP again",
+            "() => { const a = document.querySelector(\".node-card[data-node='A']\");"
+            " return !a.classList.contains('is-draining') && a.querySelector('.pill').textContent === 'UP'; }")
 
     # --- a node goes down ------------------------------------------------------
     # Not a child of this process: run.sh started it. Gone once the signal lands

@@ -68,12 +68,18 @@ struct LoaderRun {
     static func start(
         _ cluster: ProcessCluster, count: Int, runID: String, concurrency: Int = 16, extra: [String] = []
     ) throws -> LoaderRun {
+        try self.start(balancer: cluster.url, count: count, runID: runID, concurrency: concurrency, extra: extra)
+    }
+
+    static func start(
+        balancer: String, count: Int, runID: String, concurrency: Int = 16, extra: [String] = []
+    ) throws -> LoaderRun {
         let folder = try makeTemporaryFolder("fault-loader")
         let file = folder.appendingPathComponent("input.txt")
         let text = (1...count).map { "Sentence number \($0) of the fault run" + ($0 % 9 == 0 ? ".\n" : ". ") }.joined()
         try text.write(to: file, atomically: true, encoding: .utf8)
         let child = try ChildProcess("loader", [
-            "--balancer", cluster.url, "--file", file.path, "--run-id", runID,
+            "--balancer", balancer, "--file", file.path, "--run-id", runID,
             "--concurrency", String(concurrency), "--json",
         ] + extra)
         child.closeInput()

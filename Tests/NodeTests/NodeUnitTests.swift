@@ -1,4 +1,5 @@
 import SentenceWire
+import ServerSupport
 import Testing
 
 @testable import Node

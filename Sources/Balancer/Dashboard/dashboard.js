@@ -239,10 +239,13 @@ function renderCards() {
     const up = node.up === true;
     // Up, but refusing writes (disk full, read-only database): it still serves reads.
     const readOnly = up && node.writable === false;
+    // Drained by an operator: readable, takes no new sentences.
+    const draining = up && !readOnly && node.draining === true;
     el.card.classList.toggle("is-down", !up);
     el.card.classList.toggle("is-read-only", readOnly);
-    el.state.textContent = !up ? "DOWN" : readOnly ? "READ ONLY" : "UP";
-    el.state.className = `pill ${!up ? "pill--down" : readOnly ? "pill--readonly" : "pill--up"}`;
+    el.card.classList.toggle("is-draining", draining);
+    el.state.textContent = !up ? "DOWN" : readOnly ? "READ ONLY" : draining ? "DRAINING" : "UP";
+    el.state.className = `pill ${!up ? "pill--down" : readOnly || draining ? "pill--readonly" : "pill--up"}`;
     el.url.textContent = node.url || "";
     el.docs.textContent = typeof node.database === "number" ? numberFormat.format(node.database) : "–";
     el.docs.dataset.value = typeof node.database === "number" ? String(node.database) : "";
@@ -256,7 +259,7 @@ function renderCards() {
     const problem = !up ? node.lastError : readOnly ? node.writeError : null;
     el.error.hidden = !problem;
     el.error.textContent = problem ? String(problem) : "";
-    const state = !up ? `down (${node.lastError || "no answer"})` : readOnly ? `read only (${node.writeError || "cannot store"})` : "up";
+    const state = !up ? `down (${node.lastError || "no answer"})` : readOnly ? `read only (${node.writeError || "cannot store"})` : draining ? "draining (takes no new sentences)" : "up";
     el.card.setAttribute(
       "aria-label",
       `Node ${name}: ${state}, ${el.docs.textContent} documents, ` +

@@ -1,0 +1,216 @@
+"""What schema validation does not check: that the rendered Kubernetes
+manifests (deploy/kubernetes) wire the sentence store together.
+
+    kubectl kustomize deploy/kubernetes | python3 deploy/kubernetes_lint.py
+
+Reads the rendered objects (multi-document YAML) on standard input and checks:
+- the balancer finds the nodes: every HOST:PORT of BALANCER_NODE_DNS names the
+  headless Service (clusterIP: None) of the nodes, as `svc`, `svc.NAMESPACE`,
+  `svc.NAMESPACE.svc` or `svc.NAMESPACE.svc.cluster.local`, and PORT is that
+  Service's port, the node container's port (its targetPort) and NODE_PORT;
+  the Service's selector matches the StatefulSet's pod labels, and the
+  StatefulSet's serviceName is that Service;
+- the balancer's Service is a ClusterIP on 4999 whose selector matches the
+  Deployment's pod labels and reaches its container port (BALANCER_PORT);
+  the Deployment has two replicas;
+- each PodDisruptionBudget selects the pods of a workload;
+- the nodes: a volume per pod (volumeClaimTemplates) on /data holding
+  NODE_DATABASE, the host's /proc read-only (hostPath) at /host/proc with
+  NODE_SO_INFO and NODE_PROC there, NODE_NAME from metadata.name, readiness on
+  /health and liveness not on /health (503 while the disk is full: a restart
+  does not help), resource requests;
+- both programs listen on 0.0.0.0, run as uid 10001 and non-root, with a
+  read-only root, no privilege escalation and no capabilities, and take their
+  admin token from the optional Secret sentence-store-admin (key token).
+Prints one line per problem and exits 1 if there is any. Needs PyYAML.
+"""
+import sys
+
+import yaml
+
+KINDS = {"Service", "StatefulSet", "Deployment", "PodDisruptionBudget"}
+SECRET = ("sentence-store-admin", "token")
+
+
+def matches(selector, labels):
+    """A selector (a plain map, or matchLabels) picks pods with these labels."""
+    selector = selector or {}
+    if "matchLabels" in selector or "matchExpressions" in selector:
+        if selector.get("matchExpressions"):
+            return False  # not used here; refuse rather than half-check
+        selector = selector.get("matchLabels") or {}
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def env_of(container):
+    return {e["name"]: e for e in container.get("env") or []}
+
+
+def value(env, name):
+    entry = env.get(name)
+    return None if entry is None else entry.get("value")
+
+
+def container_port(container, port):
+    """The number a Service targetPort (number or name) reaches in the container."""
+    for p in container.get("ports") or []:
+        if port in (p.get("name"), p.get("containerPort")):
+            return p.get("containerPort")
+    return port if isinstance(port, int) else None
+
+
+def only(objects, kind, problems):
+    found = [o for o in objects if o["kind"] == kind]
+    if len(found) != 1:
+        problems.append(f"expected one {kind}, found {len(found)}")
+        return None
+    return found[0]
+
+
+def program_problems(what, spec, container, port, prefix, problems):
+    env = env_of(container)
+    pod = spec.get("securityContext") or {}
+    own = container.get("securityContext") or {}
+    if value(env, f"{prefix}_HOST") != "0.0.0.0":
+        problems.append(f"{what}: {prefix}_HOST is not 0.0.0.0")
+    if str(value(env, f"{prefix}_PORT")) != str(port):
+        problems.append(f"{what}: {prefix}_PORT is {value(env, f'{prefix}_PORT')}, not {port}")
+    if own.get("runAsUser", pod.get("runAsUser")) != 10001:
+        problems.append(f"{what}: does not run as uid 10001")
+    if own.get("runAsNonRoot", pod.get("runAsNonRoot")) is not True:
+        problems.append(f"{what}: runAsNonRoot is not true")
+    if own.get("readOnlyRootFilesystem") is not True:
+        problems.append(f"{what}: root filesystem is not read-only")
+    if own.get("allowPrivilegeEscalation") is not False:
+        problems.append(f"{what}: privilege escalation is not off")
+    if (own.get("capabilities") or {}).get("drop") != ["ALL"]:
+        problems.append(f"{what}: capabilities are not dropped (drop: [ALL])")
+    if not ((container.get("resources") or {}).get("requests")):
+        problems.append(f"{what}: no resource requests")
+    token = env.get(f"{prefix}_ADMIN_TOKEN", {}).get("valueFrom", {}).get("secretKeyRef") or {}
+    if (token.get("name"), token.get("key"), token.get("optional")) != (*SECRET, True):
+        problems.append(f"{what}: {prefix}_ADMIN_TOKEN is not from the optional Secret {SECRET[0]} key {SECRET[1]}")
+    for probe in ("readinessProbe", "livenessProbe"):
+        check = container.get(probe) or {}
+        target = (check.get("httpGet") or check.get("tcpSocket") or {}).get("port")
+        if not check:
+            problems.append(f"{what}: no {probe}")
+        elif container_port(container, target) != port:
+            problems.append(f"{what}: {probe} does not ask port {port}")
+
+
+def main():
+    objects = [o for o in yaml.safe_load_all(sys.stdin) if o]
+    problems = []
+    for o in objects:
+        if o.get("kind") not in KINDS:
+            problems.append(f"unexpected object {o.get('kind')}/{o.get('metadata', {}).get('name')}")
+    nodes = only(objects, "StatefulSet", problems)
+    balancer = only(objects, "Deployment", problems)
+    services = [o for o in objects if o["kind"] == "Service"]
+    headless = [s for s in services if s["spec"].get("clusterIP") == "None"]
+    if len(headless) != 1:
+        problems.append(f"expected one headless Service (clusterIP: None), found {len(headless)}")
+    if not nodes or not balancer:
+        return report(problems)
+
+    # --- the nodes ----------------------------------------------------------
+    node_spec = nodes["spec"]["template"]["spec"]
+    node_labels = nodes["spec"]["template"]["metadata"].get("labels") or {}
+    node = next((c for c in node_spec["containers"] if c.get("command", [])[:1] == ["node"]), None)
+    if node is None:
+        problems.append("the StatefulSet runs no `node` container")
+        return report(problems)
+    if not matches(nodes["spec"]["selector"], node_labels):
+        problems.append("StatefulSet: its selector does not match its pod labels")
+    env = env_of(node)
+    node_port = int(value(env, "NODE_PORT") or 0)
+    program_problems("node", node_spec, node, node_port, "NODE", problems)
+    if node_port != 5000:
+        problems.append(f"node: NODE_PORT is {node_port}, not 5000")
+    if (env.get("NODE_NAME", {}).get("valueFrom", {}).get("fieldRef") or {}).get("fieldPath") != "metadata.name":
+        problems.append("node: NODE_NAME is not the pod name (fieldRef metadata.name)")
+    mounts = {m["mountPath"]: m for m in node.get("volumeMounts") or []}
+    volumes = {v["name"]: v for v in node_spec.get("volumes") or []}
+    claims = {c["metadata"]["name"] for c in nodes["spec"].get("volumeClaimTemplates") or []}
+    if mounts.get("/data", {}).get("name") not in claims:
+        problems.append("node: /data is not a volumeClaimTemplates volume")
+    if not str(value(env, "NODE_DATABASE") or "").startswith("/data/"):
+        problems.append("node: NODE_DATABASE is not on /data")
+    proc = mounts.get("/host/proc", {})
+    if (volumes.get(proc.get("name"), {}).get("hostPath") or {}).get("path") != "/proc" or not proc.get("readOnly"):
+        problems.append("node: the host's /proc is not mounted read-only (hostPath) at /host/proc")
+    if value(env, "NODE_PROC") != "/host/proc" or value(env, "NODE_SO_INFO") != "/host/proc/so_info":
+        problems.append("node: NODE_PROC / NODE_SO_INFO do not point at /host/proc")
+    if ((node.get("readinessProbe") or {}).get("httpGet") or {}).get("path") != "/health":
+        problems.append("node: readiness is not GET /health")
+    if ((node.get("livenessProbe") or {}).get("httpGet") or {}).get("path") == "/health":
+        problems.append("node: liveness on /health restarts a node whose disk is full (503); use /usage or TCP")
+
+    # --- the headless Service the balancer resolves ---------------------------
+    service = headless[0] if len(headless) == 1 else None
+    if service:
+        name = service["metadata"]["name"]
+        namespace = service["metadata"].get("namespace")
+        ports = service["spec"].get("ports") or []
+        if nodes["spec"].get("serviceName") != name:
+            problems.append(f"StatefulSet serviceName {nodes['spec'].get('serviceName')!r} is not the headless Service {name!r}")
+        if not matches(service["spec"].get("selector"), node_labels):
+            problems.append(f"Service {name}: its selector does not match the StatefulSet's pod labels")
+        for p in ports:
+            if container_port(node, p.get("targetPort", p["port"])) != node_port:
+                problems.append(f"Service {name}: port {p['port']} does not reach the node's port {node_port}")
+        b_env = env_of(balancer["spec"]["template"]["spec"]["containers"][0])
+        targets = [t.strip() for t in str(value(b_env, "BALANCER_NODE_DNS") or "").split(",") if t.strip()]
+        if not targets:
+            problems.append("balancer: BALANCER_NODE_DNS is not set")
+        for target in targets:
+            host, _, port = target.rpartition(":")
+            labels = host.split(".")
+            suffixes = ([], ["svc"], ["svc", "cluster", "local"])
+            if not (labels[0] == name and (len(labels) == 1 or (
+                    (namespace is None or labels[1] == namespace) and labels[2:] in suffixes))):
+                problems.append(f"balancer: BALANCER_NODE_DNS host {host!r} is not the headless Service {name!r}")
+            if not port.isdigit() or int(port) not in {p["port"] for p in ports} or int(port) != node_port:
+                problems.append(f"balancer: BALANCER_NODE_DNS port {port!r} is not the Service's and the node's port {node_port}")
+
+    # --- the balancer ------------------------------------------------------------
+    b_spec = balancer["spec"]["template"]["spec"]
+    b_labels = balancer["spec"]["template"]["metadata"].get("labels") or {}
+    b_container = next((c for c in b_spec["containers"] if c.get("command", [])[:1] == ["balancer"]), None)
+    if b_container is None:
+        problems.append("the Deployment runs no `balancer` container")
+        return report(problems)
+    program_problems("balancer", b_spec, b_container, 4999, "BALANCER", problems)
+    if balancer["spec"].get("replicas") != 2:
+        problems.append(f"balancer: {balancer['spec'].get('replicas')} replicas, not 2")
+    if not matches(balancer["spec"]["selector"], b_labels):
+        problems.append("Deployment: its selector does not match its pod labels")
+    fronts = [s for s in services if matches(s["spec"].get("selector"), b_labels)]
+    if len(fronts) != 1:
+        problems.append(f"expected one Service selecting the balancer pods, found {len(fronts)}")
+    for front in fronts:
+        if front["spec"].get("type", "ClusterIP") != "ClusterIP" or front["spec"].get("clusterIP") == "None":
+            problems.append(f"Service {front['metadata']['name']}: not a ClusterIP Service")
+        for p in front["spec"].get("ports") or []:
+            if p["port"] != 4999 or container_port(b_container, p.get("targetPort", p["port"])) != 4999:
+                problems.append(f"Service {front['metadata']['name']}: port {p['port']} is not 4999 to the balancer's 4999")
+
+    # --- disruption budgets ---------------------------------------------------------
+    budgets = [o for o in objects if o["kind"] == "PodDisruptionBudget"]
+    for budget in budgets:
+        if not (matches(budget["spec"].get("selector"), node_labels) or matches(budget["spec"].get("selector"), b_labels)):
+            problems.append(f"PodDisruptionBudget {budget['metadata']['name']}: selects no workload's pods")
+    if not any(matches(b["spec"].get("selector"), node_labels) for b in budgets):
+        problems.append("no PodDisruptionBudget for the nodes")
+    return report(problems)
+
+
+def report(problems):
+    for problem in problems:
+        print(f"  {problem}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
