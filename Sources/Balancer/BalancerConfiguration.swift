@@ -65,12 +65,6 @@ extension NodeEndpoint {
     /// Parses the nodes in rule order; a name may appear once.
     static func parseList(_ specs: [String]) throws(SettingProblem) -> [NodeEndpoint] {
         var nodes: [NodeEndpoint] = []
-    /// Names whose every address is a node, re-resolved on every poll.
-    var nodeDNS: [DNSName] = []
-    /// A file of `NAME=URL` lines, re-read when it changes.
-    var nodesFile: String?
-    /// Bearer token of the admin API (`POST /nodes`, drain); without one it answers 403.
-    var adminToken: String?
         for spec in specs {
             let node = try self.parse(spec)
             guard !nodes.contains(where: { $0.name == node.name }) else {

@@ -92,6 +92,11 @@ extension ClusterView {
         }
     }
 
+    /// How the node in `slot` became a member.
+    func origin(_ slot: Int) -> MemberOrigin {
+        self.state.withLock { $0[slot].origin }
+    }
+
     /// Points a member at a new URL (its line in the nodes file changed); it is down
     /// until a poll finds it there.
     func move(slot: Int, to url: String) {

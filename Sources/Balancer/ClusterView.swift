@@ -148,7 +148,7 @@ final class ClusterView: Sendable {
         self.state.withLock { slots in
             slots[node].node.inFlight -= reserved
             slots[node].node.acknowledged += created
-            slots[node].node.landed = max(0, slots[node].node.landed - created)
+            slots[node].node.landed -= created
         }
     }
 
@@ -176,25 +176,28 @@ final class ClusterView: Sendable {
     ///
     /// That count holds everything this balancer had acknowledged or seen land, and
     /// perhaps some of the other requests it has sent there; anything beyond is what
-    /// other balancers (or clients) stored, anything below was deleted. With one
-    /// request in flight per node (the batcher's default) the range is one number,
-    /// and the count is exact again on every reply instead of on the next poll.
+    /// other balancers (or clients) stored. With one request in flight per node (the
+    /// batcher's default) the range is one number, and the count is exact again on
+    /// every reply instead of on the next poll. A count below the range is left to
+    /// the polls: with several requests in flight, an older reply processed after a
+    /// newer one would look like a deletion.
     func answered(node: Int, count: Int, created: Int = 0, documents: Int? = nil) {
         self.state.withLock { slots in
             var state = slots[node].node
             state.sent -= count
             state.landed += created
-            if let documents {
-                let low = state.acknowledged + state.landed
-                let high = low + state.sent
-                if documents < low {
-                    state.acknowledged = max(0, documents - state.landed)
-                } else if documents > high {
-                    state.acknowledged = max(0, documents - state.sent - state.landed)
-                }
+            if let documents, documents > state.acknowledged + state.landed + state.sent {
+                state.acknowledged = documents - state.sent - state.landed
             }
             slots[node].node = state
         }
+    }
+
+    /// Whether the node in `slot` is still a member: a forward placed before it left,
+    /// or waiting in the batcher, must not be sent to it (it would be stored where
+    /// the balancer no longer reads).
+    func isMember(_ node: Int) -> Bool {
+        self.state.withLock { $0[node].member }
     }
 
     /// The insert answered without storing (e.g. the node refused the request).

@@ -110,6 +110,10 @@ extension Dispatcher {
             return await self.batcher.forward(body, to: node)
         case .batch:
             let attempt = DocumentID.random()
+            guard self.view.isMember(node) else {
+                // It left after these were placed: nothing was sent, so they go elsewhere.
+                return (attempt, .failed(reason: "node \(self.view.endpoint(node).name) left", outcomeUnknown: false))
+            }
             self.view.sending(node: node, count: count)
             let outcome = await self.client.post(self.view.endpoint(node), path: path.rawValue, body: body, attempt: attempt)
             // A stored batch is reported once its reply has been read (`forward`).

@@ -102,11 +102,17 @@ final class ForwardBatcher: Sendable {
     private func post(_ bodies: [ByteBuffer], to node: Int) async -> [Outcome] {
         let endpoint = self.view.endpoint(node)
         let attempt = DocumentID.random()
+        guard self.view.isMember(node) else {
+            // It left after these were placed: nothing was sent, so they go elsewhere.
+            return Array(repeating: (attempt, .failed(reason: "node \(endpoint.name) left", outcomeUnknown: false)), count: bodies.count)
+        }
         if bodies.count == 1 {
             self.view.sending(node: node, count: 1)
             let outcome = await self.client.post(endpoint, path: NodePath.one.rawValue, body: bodies[0], attempt: attempt)
-            if case .stored(let status, _, let headers) = outcome {
-                self.view.answered(node: node, count: 1, created: status == 201 ? 1 : 0, documents: NodeDocuments.parse(headers.first(name: NodeDocuments.headerName)))
+            if case .stored(let status, let reply, let headers) = outcome {
+                // Counted as the forward will count it: new on a 201 with a readable document.
+                let created = status == 201 && JSONArrayItems.isObject(reply) ? 1 : 0
+                self.view.answered(node: node, count: 1, created: created, documents: NodeDocuments.parse(headers.first(name: NodeDocuments.headerName)))
             } else {
                 self.view.answered(node: node, count: 1)
             }
@@ -131,9 +137,9 @@ final class ForwardBatcher: Sendable {
                 let failure = ForwardOutcome.failed(reason: "unreadable reply to POST \(NodePath.batch.rawValue)", outcomeUnknown: true)
                 return Array(repeating: (attempt, failure), count: bodies.count)
             }
+            let created = documents.indices.count { !replayed.contains($0) && JSONArrayItems.isObject(documents[$0]) }
             self.view.answered(
-                node: node, count: bodies.count, created: bodies.count - replayed.count,
-                documents: NodeDocuments.parse(headers.first(name: NodeDocuments.headerName))
+                node: node, count: bodies.count, created: created, documents: NodeDocuments.parse(headers.first(name: NodeDocuments.headerName))
             )
             return documents.enumerated().map { index, document in
                 (attempt, .stored(status: replayed.contains(index) ? 200 : 201, body: document, headers: [:]))

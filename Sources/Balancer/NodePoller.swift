@@ -70,6 +70,12 @@ final class NodePoller: Service, Sendable {
         let start = ContinuousClock.now
         do {
             let usage = try await self.client.usage(endpoint)
+            if let discovery = self.discovery, self.view.origin(index) == .dns, usage.name != endpoint.name {
+                // Its address now answers as another node (a pod replaced, its IP
+                // reused): this one left, and discovery admits the other by its name.
+                try? discovery.membership.leave(named: endpoint.name, by: .dns)
+                return nil
+            }
             let change = self.view.pollSucceeded(node: index, usage: usage, acknowledgedAtStart: acknowledged)
             if change.cameUp {
                 self.logger.info("node is up", metadata: ["server": "\(endpoint.name)", "documents": "\(usage.database)"])

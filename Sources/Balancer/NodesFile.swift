@@ -16,7 +16,8 @@ final class NodesFile: Sendable {
     }
 
     /// The file's nodes when its contents differ from the last read (always on the
-    /// first), nil when they do not. Throws when it cannot be read or a line is wrong.
+    /// first), nil when they do not. Throws when it cannot be read, or when the
+    /// changed contents have a wrong line.
     func readIfChanged() throws(SettingProblem) -> [NodeEndpoint]? {
         guard let data = FileManager.default.contents(atPath: self.path) else {
             throw SettingProblem(detail: "cannot read nodes file \(self.path): it is missing or not readable")
@@ -26,13 +27,8 @@ final class NodesFile: Sendable {
             return last != data
         }
         guard changed else { return nil }
-        do {
-            return try Self.parse(data, path: self.path)
-        } catch {
-            // Read again next time, so the mistake is reported until it is fixed.
-            self.lastContents.withLock { $0 = nil }
-            throw error
-        }
+        // A mistake is reported once, for this content; the next edit is read again.
+        return try Self.parse(data, path: self.path)
     }
 
     static func parse(_ data: Data, path: String) throws(SettingProblem) -> [NodeEndpoint] {

@@ -89,6 +89,8 @@ import Testing
             #expect(try await post(#"{"name": "B", "url": "\#(cluster.nodeURL("B"))"}"#).status == 201)
             let statuses = try await cluster.nodeStatuses()
             #expect(statuses.map(\.name) == ["A", "B", "C"] && statuses.allSatisfy(\.up))
+            let countOnB = try await cluster.count(on: "B")
+            #expect(countOnB > 0 && statuses[1].database == countOnB)
         }
     }
 
@@ -99,7 +101,9 @@ import Testing
         let nodes = try await (ClusterFixture.startNode("F1", folder: folder, port: 0), ClusterFixture.startNode("F2", folder: folder, port: 0))
         defer { Task { await nodes.0.stop(); await nodes.1.stop() } }
         try "# start with one\nF1=\(nodes.0.url)\n".write(to: file, atomically: true, encoding: .utf8)
-        try await ClusterFixture.run(nodes: [], pollInterval: .milliseconds(100), configure: { $0.nodesFile = file.path }) { cluster in
+        try await ClusterFixture.run(
+            nodes: [], pollInterval: .milliseconds(100), configure: { $0.nodesFile = file.path; $0.adminToken = Self.token }
+        ) { cluster in
             #expect(try await cluster.nodeStatuses().map { "\($0.name):\($0.up):\($0.joinedBy)" } == ["F1:true:file"])
             try "F1=\(nodes.0.url)\nF2=\(nodes.1.url)\n".write(to: file, atomically: true, encoding: .utf8)
             #expect(await eventually { (try? await cluster.nodeStatuses().filter(\.up).map(\.name)) == ["F1", "F2"] })
@@ -107,8 +111,10 @@ import Testing
             #expect(try await cluster.postSentence(sentenceJSON(author: "User1", sentence: "then the other")).decode(RouteReply.self).server == "F2")
             // A broken file changes nothing; the API may not remove what the file owns.
             try "F1 is gone\n".write(to: file, atomically: true, encoding: .utf8)
-            try await Task.sleep(for: .milliseconds(400))
+            try await Self.waitRounds(cluster)
             #expect(try await cluster.nodeStatuses().map(\.name) == ["F1", "F2"])
+            let owned = try await cluster.http.request("DELETE", cluster.url + "/nodes/F1", headers: Self.admin)
+            #expect(owned.status == 409 && owned.text.contains("--nodes-file"))
             try "F2=\(nodes.1.url)\n".write(to: file, atomically: true, encoding: .utf8)
             #expect(await eventually { (try? await cluster.nodeStatuses().map(\.name)) == ["F2"] })
         }
@@ -137,14 +143,20 @@ import Testing
             #expect(await eventually { (try? await cluster.nodeStatuses().filter(\.up).count) == 3 })
             // The lookup fails: the nodes stay. The name has no address: they leave.
             resolver.fail()
-            try await Task.sleep(for: .milliseconds(400))
+            try await Self.waitRounds(cluster, 3)
             #expect(try await cluster.nodeStatuses().count == 3)
             resolver.set("sentence-node", ["127.0.0.4"])
             #expect(await eventually { (try? await cluster.nodeStatuses().map(\.name)) == ["pod-2"] })
             #expect(try await cluster.postSentence(sentenceJSON(author: "User1", sentence: "x")).decode(RouteReply.self).server == "pod-2")
             // An address with no node behind it never joins.
             resolver.set("sentence-node", ["127.0.0.4", "127.0.0.9"])
-            try await Task.sleep(for: .milliseconds(400))
+            try await Self.waitRounds(cluster, 3)
+            #expect(try await cluster.nodeStatuses().map(\.name) == ["pod-2"])
+            // One answer without an address is not enough to leave; two in a row are.
+            resolver.set("sentence-node", [])
+            try await Self.waitRounds(cluster, 1)
+            resolver.set("sentence-node", ["127.0.0.4"])
+            try await Self.waitRounds(cluster, 3)
             #expect(try await cluster.nodeStatuses().map(\.name) == ["pod-2"])
         }
     }
@@ -185,6 +197,12 @@ import Testing
                 stored += try await cluster.http.get(url + "/sentence").decode([SentenceDocument].self).map(\.id)
             }
             #expect(stored.count == total && Set(stored) == Set(acknowledged.values), "each acknowledged sentence stored once")
+            // The balancer's counts came back to the nodes' own: nothing left in flight or miscounted.
+            for status in try await cluster.nodeStatuses() {
+                let url = status.name == "C" ? extra.url : cluster.nodeURL(status.name)
+                let count = try await cluster.http.get(url + "/usage").decode(UsageReport.self).database
+                #expect(status.database == count, "\(status.name): balancer \(status.database ?? -1), node \(count)")
+            }
         }
     }
 
@@ -223,6 +241,27 @@ import Testing
             #expect(abs(a - b) <= 10, "A=\(a) B=\(b)")
             print("two balancers, \(total) sentences at 64 connections: A=\(a) B=\(b), gap \(abs(a - b))")
         }
+    }
+}
+
+extension MembershipClusterTests {
+    /// Waits until the balancer has run `count` more rounds of discovery and polls
+    /// (each round ends with polls that stamp `lastPoll`), so a check that nothing
+    /// changed is made after discovery had its chances.
+    static func waitRounds(_ cluster: ClusterFixture, _ count: Int = 2) async throws {
+        func latest() async throws -> String? { try await cluster.nodeStatuses().compactMap(\.lastPoll).max() }
+        var seen = try await latest()
+        var passed = 0
+        let deadline = ContinuousClock.now + .seconds(20)
+        while passed < count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            let now = try await latest()
+            if now != seen {
+                passed += 1
+                seen = now
+            }
+        }
+        try #require(passed == count, "the balancer ran \(passed) rounds, not \(count)")
     }
 }
 
