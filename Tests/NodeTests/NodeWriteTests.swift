@@ -60,8 +60,9 @@ import Testing
         let fixture = try NodeFixture()
         defer { fixture.remove() }
         try await fixture.withNode { client in
-            let original = try await client.postJSON("/sentence", sentenceJSON(sentence: "kept", id: "a"))
-                .decode(SentenceDocument.self)
+            let first = try await client.postJSON("/sentence", sentenceJSON(sentence: "kept", id: "a"))
+            #expect(first.headers[NodeDocuments.header] == "1")
+            let original = try first.decode(SentenceDocument.self)
             let items = [
                 SentenceInput(author: "User2", sentence: "ignored", id: "a"),
                 SentenceInput(author: "User3", sentence: "new", id: "b"),
@@ -74,11 +75,13 @@ import Testing
             #expect(stored[1].sentence == "new")
             #expect(stored[2] == stored[1])
             #expect(response.headers[ReplayedItems.header] == "0,2", "the items that were not new")
+            #expect(response.headers[NodeDocuments.header] == "2", "the count right after storing")
             #expect(try await client.usage().database == 2)
 
             let replay = try await client.postJSON("/sentences", batchJSON(items))
             #expect(replay.status == .ok, "nothing new stored")
             #expect(replay.headers[ReplayedItems.header] == "0,1,2")
+            #expect(replay.headers[NodeDocuments.header] == "2")
             #expect(try replay.decode([SentenceDocument].self) == stored)
             #expect(try await client.usage().database == 2)
         }
