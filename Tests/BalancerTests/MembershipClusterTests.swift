@@ -219,19 +219,8 @@ import Testing
             let second = try await RunningServer.start { hook in Balancer.buildApplication(settings, onServerRunning: hook) }
             defer { Task { await second.stop() } }
             let total = 10_000
-            let balancers = [cluster.url, second.url]
-            let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
-                for worker in 0..<64 {
-                    group.addTask {
-                        var statuses: [Int] = []
-                        for index in stride(from: worker, to: total, by: 64) {
-                            let url = balancers[worker % 2] + "/sentence"
-                            statuses.append(try await cluster.http.post(url, json: sentenceJSON(author: "User1", sentence: "two \(index)")).status)
-                        }
-                        return statuses
-                    }
-                }
-                return try await group.reduce(into: []) { $0 += $1 }
+            let statuses = try await cluster.postConcurrently(total: total, connections: 64, through: [cluster.url, second.url]) { index in
+                sentenceJSON(author: "User1", sentence: "two \(index)")
             }
             #expect(statuses.count == total && statuses.allSatisfy { $0 == 201 })
             let a = try await cluster.count(on: "A")

@@ -28,22 +28,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 PROJECT=sentence-store-test
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-STARTED=$SECONDS
-passed=0
 
-log() { printf 'compose-test: %s\n' "$*"; }
-fail() {
-    printf 'compose-test: FAIL: %s\n' "$*"
-    exit 1
-}
-ok() {
-    passed=$((passed + 1))
-    printf 'compose-test: ok %2d  %s (%d s)\n' "$passed" "$*" $((SECONDS - STARTED))
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+CHECKS=compose-test
+source Tests/checks.sh
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
 export COMPOSE_PROJECT_NAME=$PROJECT BALANCER_PUBLISH=127.0.0.1:$PORT SENTENCE_ENGINE=podman
@@ -53,7 +40,6 @@ compose() { bash deploy/compose.sh compose "$@"; }
 # podman's own CLI, in a subshell: this script's environment never points at
 # the engine, as a user's shell would not.
 engine() { (eval "$(bash deploy/engine.sh env)" && podman "$@"); }
-json() { python3 -c "import json, sys; data = json.load(sys.stdin); print($1)"; }
 nodes() { curl -fsS "$URL/nodes"; }
 count_of() { nodes | json "next(n['database'] for n in data if n['name'] == '$1')"; }
 
@@ -75,16 +61,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds.
-wait_for() {
-    local limit=$1 what=$2 deadline
-    shift 2
-    deadline=$((SECONDS + limit))
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || fail "$what: not within $limit s"
-        sleep 0.5
-    done
-}
 
 node_up() { nodes | json "next(n['up'] for n in data if n['name'] == '$1')" | grep -qx "$2"; }
 

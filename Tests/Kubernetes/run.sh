@@ -32,23 +32,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 NETWORK=sentence-kube-test
 IMAGE=sentence-store:latest
-STARTED=$SECONDS
-passed=0
 
-log() { printf 'kube-test: %s\n' "$*"; }
-fail() {
-    printf 'kube-test: FAIL: %s\n' "$*"
-    exit 1
-}
-ok() {
-    passed=$((passed + 1))
-    printf 'kube-test: ok %2d  %s (%d s)\n' "$passed" "$*" $((SECONDS - STARTED))
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-json() { python3 -c "import json, sys; data = json.load(sys.stdin); print($1)"; }
+CHECKS=kube-test
+source Tests/checks.sh
 
 WORK=$(mktemp -d /tmp/sentence-kube-test.XXXXXX)
 bash deploy/engine.sh setup
@@ -95,16 +81,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds.
-wait_for() {
-    local limit=$1 what=$2 deadline
-    shift 2
-    deadline=$((SECONDS + limit))
-    until "$@" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || fail "$what: not within $limit s"
-        sleep 0.5
-    done
-}
 
 # --- 1. the image -------------------------------------------------------------
 if [ "${SKIP_BUILD:-}" = 1 ]; then
