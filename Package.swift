@@ -68,8 +68,8 @@ let package = Package(
         .executableTarget(
             name: "Node",
             dependencies: [
-                "CSQLite", "SentenceWire", "ServerSupport", "SettingsSupport",
-                hummingbird, argumentParser, logging, nioCore, nioPosix, serviceLifecycle,
+                "CSQLite", "SentenceWire", "ServerSupport", "SettingsSupport", "ClientSupport",
+                hummingbird, asyncHTTPClient, argumentParser, logging, nioCore, nioHTTP1, nioPosix, serviceLifecycle,
             ],
             swiftSettings: swiftSettings
         ),

@@ -29,6 +29,9 @@ final class BalancerMetrics: Sendable {
         var inDoubtSentences: CoreMetrics.Counter
         var duplicatesRemoved: CoreMetrics.Counter
         var pollDuration: CoreMetrics.Timer
+        /// Created at the node's first report of it, so a node without replication
+        /// exports no lag rather than a reassuring 0.
+        var replicationLag: CoreMetrics.Gauge?
 
         init(server: String, factory: PrometheusMetricsFactory) {
             let dimensions = [("server", server)]
@@ -50,6 +53,7 @@ final class BalancerMetrics: Sendable {
             for counter in self.routed.values { counter.destroy() }
             for counter in [self.forwardFailures, self.inDoubtSentences, self.duplicatesRemoved] { counter.destroy() }
             for gauge in [self.up, self.documents, self.writable, self.draining, self.inDoubt] { gauge.destroy() }
+            self.replicationLag?.destroy()
             self.pollDuration.destroy()
         }
     }
@@ -119,6 +123,18 @@ final class BalancerMetrics: Sendable {
         server.draining.record(status.draining ? 1 : 0)
         server.inDoubt.record(status.inDoubt)
         if let documents = status.database { server.documents.record(documents) }
+        if let replication = status.replication { self.replicationLag(status.name)?.record(replication.lagSeconds) }
+    }
+
+    private func replicationLag(_ name: String) -> CoreMetrics.Gauge? {
+        self.servers.withLock { servers in
+            guard var server = servers[name] else { return nil }
+            if let gauge = server.replicationLag { return gauge }
+            let gauge = CoreMetrics.Gauge(label: "balancer_node_replication_lag_seconds", dimensions: [("server", name)], factory: self.factory)
+            server.replicationLag = gauge
+            servers[name] = server
+            return gauge
+        }
     }
 
     func polled(server: String, duration: Duration) {

@@ -72,6 +72,7 @@ final class ClusterView: Sendable {
         var source: UsageSource?
         var lastPoll: String?
         var lastError: String? = "not polled yet"
+        var replication: ReplicationReport?
 
         var load: NodeLoad {
             NodeLoad(documents: self.acknowledged + self.inFlight, ram: self.ram, cpu: self.cpu, up: self.up && self.writable)
@@ -236,6 +237,7 @@ final class ClusterView: Sendable {
             state.lastError = nil
             state.writable = usage.canStore
             state.writeError = usage.writeError
+            state.replication = usage.replication
             slots[node].node = state
             return change
         }
@@ -279,7 +281,8 @@ final class ClusterView: Sendable {
                 writeError: state.writeError,
                 inDoubt: self.inDoubt.count(node: index),
                 draining: slot.draining,
-                joinedBy: slot.origin.rawValue
+                joinedBy: slot.origin.rawValue,
+                replication: state.replication
             )
         }
     }

@@ -14,8 +14,13 @@ func buildApplication(
     logger.logLevel = configuration.logLevel
     logger[metadataKey: "node"] = "\(configuration.name)"
 
+    let replication = configuration.litestreamSocket.map {
+        ReplicationMonitor(socketPath: $0, databasePath: configuration.absoluteDatabasePath, interval: configuration.usageInterval, logger: logger)
+    }
     let store = try DocumentStore(
-        path: configuration.databasePath, groupCommit: configuration.groupCommit, synchronous: configuration.synchronous, checkPages: configuration.checkOnStart, logger: logger
+        path: configuration.databasePath, groupCommit: configuration.groupCommit, synchronous: configuration.synchronous,
+        checkPages: configuration.checkOnStart, walAutocheckpoint: configuration.walAutocheckpoint,
+        committed: { replication?.wrote() }, logger: logger
     )
     logger.info(
         "database open",
@@ -27,26 +32,42 @@ func buildApplication(
         interval: configuration.usageInterval,
         logger: logger
     )
-    let router = buildRouter(store: store, usage: usage, configuration: configuration)
+    let router = buildRouter(store: store, usage: usage, replication: replication, configuration: configuration)
     // Services stop in reverse order: the server drains first, then sampling, then the database.
+    let services: [any Service] = [DatabaseService(store: store, probeInterval: configuration.storageProbeInterval), usage] + (replication.map { [$0] } ?? [])
     return APIServer.application(
         router, name: "node-\(configuration.name)", host: configuration.host, port: configuration.port,
         idleTimeout: configuration.idleTimeout,
-        services: [DatabaseService(store: store, probeInterval: configuration.storageProbeInterval), usage],
+        services: services,
         onServerRunning: onServerRunning, logger: logger
     )
 }
 
-func buildRouter(store: DocumentStore, usage: UsageMonitor, configuration: NodeConfiguration) -> Router<BasicRequestContext> {
+func buildRouter(store: DocumentStore, usage: UsageMonitor, replication: ReplicationMonitor? = nil, configuration: NodeConfiguration) -> Router<BasicRequestContext> {
     APIRouter.build { router in
         SentenceController(
             store: store,
             usage: usage,
+            replication: replication,
             adminToken: AdminToken(configuration.adminToken, disabled: "deleting is disabled: start the node with --admin-token (NODE_ADMIN_TOKEN)"),
             maxBody: configuration.maxBody,
             name: configuration.name
         ).addRoutes(to: router)
     }
+}
+
+/// With `--litestream-config`, a database whose file is gone is restored from its
+/// replica before the node opens it (see `ReplicaRestore`).
+func restoreIfMissing(_ configuration: NodeConfiguration) async throws {
+    guard let configFile = configuration.litestreamConfig else { return }
+    var logger = Logger(label: "node")
+    logger.logLevel = configuration.logLevel
+    logger[metadataKey: "node"] = "\(configuration.name)"
+    let restore = ReplicaRestore(
+        litestream: configuration.litestream, configFile: configFile,
+        databasePath: configuration.absoluteDatabasePath, timeout: configuration.restoreTimeout
+    )
+    _ = try await restore.run(logger: logger)
 }
 
 /// While the node runs, retries writes after a storage failure (see

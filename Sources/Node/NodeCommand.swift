@@ -19,6 +19,13 @@ struct NodeCommand: AsyncParsableCommand {
                    -d '{"author": "User1", "sentence": "Massa id neque"}'
               echo '{"name": "A", "port": 5001, "idleTimeout": 30}' > a.json
               node --config a.json
+
+            With Litestream replicating the database (deploy/litestream/litestream.yml):
+              NODE_DATABASE=$PWD/data/a.sqlite LITESTREAM_REPLICA_URL=file://$PWD/backups/a \\
+              LITESTREAM_SOCKET=$PWD/data/litestream.sock node --name A --database $PWD/data/a.sqlite \\
+                  --litestream-config deploy/litestream/litestream.yml --litestream-socket $PWD/data/litestream.sock \\
+                  --wal-autocheckpoint 0
+              (and `litestream replicate -config deploy/litestream/litestream.yml` beside it, same variables)
             """
     )
 
@@ -63,6 +70,27 @@ struct NodeCommand: AsyncParsableCommand {
             "portFile", variable: "NODE_PORT_FILE", given: \.portFile, into: \.portFile, as: .text,
             help: "Once listening, write the port to this file (removed on exit); with --port 0, how scripts learn the port the system chose."
         )
+        static let litestreamConfig = Entry(
+            "litestreamConfig", variable: "NODE_LITESTREAM_CONFIG", given: \.litestreamConfig, into: \.litestreamConfig, as: .text,
+            help: "Litestream configuration replicating this node's database: when the database file is missing at start-up, it is restored from the replica first (no replica yet: start empty; a failed restore: the node does not start)."
+        )
+        static let litestream = Entry(
+            "litestream", variable: "NODE_LITESTREAM", given: \.litestream, into: \.litestream, as: .text,
+            help: "The Litestream executable used for that restore (a path, or a name looked up in PATH)."
+        )
+        static let restoreTimeout = Entry(
+            "restoreTimeout", variable: "NODE_RESTORE_TIMEOUT", given: \.restoreTimeout, into: \.restoreTimeout, as: .seconds(),
+            help: "Seconds a restore from the replica may take before the node gives up starting."
+        )
+        static let litestreamSocket = Entry(
+            "litestreamSocket", variable: "NODE_LITESTREAM_SOCKET", given: \.litestreamSocket, into: \.litestreamSocket, as: .text,
+            help: "Litestream's control socket: the node reads replication progress there and reports the lag in /usage."
+        )
+        static let walAutocheckpoint = Entry(
+            "walAutocheckpoint", variable: "NODE_WAL_AUTOCHECKPOINT", given: \.walAutocheckpoint, into: \.walAutocheckpoint,
+            as: .integer(in: 0...Int(Int32.max)),
+            help: "SQLite's automatic checkpoint threshold in WAL pages; 0 when Litestream runs beside the node and does the checkpoints."
+        )
         static let logLevel = Entry("logLevel", variable: "NODE_LOG_LEVEL", given: \.logLevel, into: \.logLevel, as: .choice, help: "How much to log.")
     }
 
@@ -70,7 +98,9 @@ struct NodeCommand: AsyncParsableCommand {
         configVariable: "NODE_CONFIG",
         [
             Settings.host, Settings.port, Settings.name, Settings.database, Settings.soInfo, Settings.proc, Settings.adminToken,
-            Settings.maxBody, Settings.groupCommit, Settings.synchronous, Settings.checkOnStart, Settings.idleTimeout, Settings.portFile, Settings.logLevel,
+            Settings.maxBody, Settings.groupCommit, Settings.synchronous, Settings.checkOnStart, Settings.idleTimeout, Settings.portFile,
+            Settings.litestreamConfig, Settings.litestream, Settings.restoreTimeout, Settings.litestreamSocket, Settings.walAutocheckpoint,
+            Settings.logLevel,
         ]
     )
 
@@ -88,11 +118,19 @@ struct NodeCommand: AsyncParsableCommand {
     @Flag(name: Settings.checkOnStart.name, inversion: .prefixedNo, help: Settings.checkOnStart.help) var checkOnStart: Bool?
     @Option(name: Settings.idleTimeout.name, help: Settings.idleTimeout.help) var idleTimeout: Double?
     @Option(name: Settings.portFile.name, help: Settings.portFile.help) var portFile: String?
+    @Option(name: Settings.litestreamConfig.name, help: Settings.litestreamConfig.help) var litestreamConfig: String?
+    @Option(name: Settings.litestream.name, help: Settings.litestream.help) var litestream: String?
+    @Option(name: Settings.restoreTimeout.name, help: Settings.restoreTimeout.help) var restoreTimeout: Double?
+    @Option(name: Settings.litestreamSocket.name, help: Settings.litestreamSocket.help) var litestreamSocket: String?
+    @Option(name: Settings.walAutocheckpoint.name, help: Settings.walAutocheckpoint.help) var walAutocheckpoint: Int?
     @Option(name: Settings.logLevel.name, help: Settings.logLevel.help) var logLevel: String?
 
     func run() async throws {
         let configuration = try await self.resolve()
-        try await ServerMain.run("node", host: configuration.host, port: configuration.port, portFile: configuration.portFile) { onServerRunning in
+        try await ServerMain.run(
+            "node", host: configuration.host, port: configuration.port, portFile: configuration.portFile,
+            prepare: { try await restoreIfMissing(configuration) }
+        ) { onServerRunning in
             try buildApplication(configuration, onServerRunning: onServerRunning)
         }
     }

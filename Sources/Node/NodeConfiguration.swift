@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServerSupport
 import SettingsSupport
@@ -24,12 +25,30 @@ struct NodeConfiguration: Sendable {
     var usageInterval: Duration = .seconds(1)
     /// How often a node that could not write tries a test write.
     var storageProbeInterval: Duration = .seconds(1)
+    /// Litestream's configuration for this node's database: a missing database is
+    /// restored from the replica it names before the node starts.
+    var litestreamConfig: String?
+    /// The Litestream executable, for that restore.
+    var litestream = "litestream"
+    /// Longest a restore may take before the node gives up starting.
+    var restoreTimeout: Duration = .seconds(600)
+    /// Litestream's control socket, where the node reads how far the replica has got.
+    var litestreamSocket: String?
+    /// SQLite's automatic checkpoint threshold in WAL pages; 0 leaves checkpoints to Litestream.
+    var walAutocheckpoint = 1000
     var logLevel: Logger.Level = .info
     /// Where to write the listening port once the server listens.
     var portFile: String?
 }
 
 extension NodeConfiguration: Configurable {}
+
+extension NodeConfiguration {
+    /// The database path made absolute: Litestream names databases by absolute path.
+    var absoluteDatabasePath: String {
+        URL(fileURLWithPath: self.databasePath).standardizedFileURL.path
+    }
+}
 
 /// SQLite's `synchronous` setting: when a commit waits for the disk.
 enum Synchronous: String, CaseIterable, Sendable {

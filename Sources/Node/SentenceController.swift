@@ -8,6 +8,8 @@ import ServerSupport
 struct SentenceController<Context: RequestContext> {
     let store: DocumentStore
     let usage: UsageMonitor
+    /// Nil unless the node was told where Litestream runs.
+    let replication: ReplicationMonitor?
     let adminToken: AdminToken
     let maxBody: Int
     let name: String
@@ -121,14 +123,15 @@ struct SentenceController<Context: RequestContext> {
         return JSONWire.response(DeleteReply(deleted: deleted))
     }
 
-    /// RAM and CPU percent, the exact document count, and whether writes work.
+    /// RAM and CPU percent, the exact document count, whether writes work, and how
+    /// far the replica is behind.
     @Sendable func usageReport(_ request: Request, context: Context) async throws -> Response {
         let figures = self.usage.current
         let problem = self.store.problem
         return JSONWire.response(
             UsageReport(
                 ram: figures.ram, cpu: figures.cpu, database: self.store.count, source: figures.source, name: self.name,
-                writable: problem == nil, writeError: problem?.message
+                writable: problem == nil, writeError: problem?.message, replication: self.replication?.report
             )
         )
     }

@@ -53,13 +53,16 @@ public struct UsageReport: Codable, Sendable, Equatable {
     public var writable: Bool?
     /// Why the node cannot store, when `writable` is false.
     public var writeError: String?
+    /// How far the node's Litestream replica is behind; absent when the node is not
+    /// told where Litestream runs (`--litestream-socket`).
+    public var replication: ReplicationReport?
 
     /// Whether the node takes writes (true for nodes that do not say).
     public var canStore: Bool { self.writable ?? true }
 
     public init(
         ram: Int, cpu: Int, database: Int, source: UsageSource, name: String? = nil,
-        writable: Bool? = nil, writeError: String? = nil
+        writable: Bool? = nil, writeError: String? = nil, replication: ReplicationReport? = nil
     ) {
         self.ram = ram
         self.cpu = cpu
@@ -68,6 +71,28 @@ public struct UsageReport: Codable, Sendable, Equatable {
         self.name = name
         self.writable = writable
         self.writeError = writeError
+        self.replication = replication
+    }
+}
+
+/// A node's replication to its Litestream replica, as the node sees it.
+public struct ReplicationReport: Codable, Sendable, Equatable {
+    /// Litestream's own word for the database (`replicating`, `open`, `stopped`), or
+    /// `unreachable` when its control socket does not answer about this database.
+    public var status: String
+    /// Age in seconds of the oldest write that may not be on the replica yet; 0 when
+    /// every write is there. An upper bound: it keeps growing while Litestream is down.
+    public var lagSeconds: Double
+    /// When Litestream last finished an upload to the replica (its clock, RFC 3339).
+    public var lastSyncAt: String?
+    /// Why the status is `unreachable`.
+    public var error: String?
+
+    public init(status: String, lagSeconds: Double, lastSyncAt: String? = nil, error: String? = nil) {
+        self.status = status
+        self.lagSeconds = lagSeconds
+        self.lastSyncAt = lastSyncAt
+        self.error = error
     }
 }
 
@@ -224,12 +249,14 @@ public struct NodeStatus: Codable, Sendable, Equatable {
     public var draining: Bool
     /// How the node became a member: `flag`, `file`, `dns` or `api`.
     public var joinedBy: String
+    /// The node's replication as of the last successful poll (absent when it reports none).
+    public var replication: ReplicationReport?
 
     public init(
         name: String, url: String, up: Bool, ram: Int?, cpu: Int?, database: Int?,
         source: UsageSource?, lastPoll: String?, lastError: String?,
         writable: Bool = true, writeError: String? = nil, inDoubt: Int = 0,
-        draining: Bool = false, joinedBy: String = "flag"
+        draining: Bool = false, joinedBy: String = "flag", replication: ReplicationReport? = nil
     ) {
         self.name = name
         self.url = url
@@ -245,5 +272,6 @@ public struct NodeStatus: Codable, Sendable, Equatable {
         self.inDoubt = inDoubt
         self.draining = draining
         self.joinedBy = joinedBy
+        self.replication = replication
     }
 }

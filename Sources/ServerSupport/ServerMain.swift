@@ -14,7 +14,8 @@ public enum ServerMain {
         public init(_ description: String) { self.description = description }
     }
 
-    /// `build` receives the callback to hand Hummingbird as `onServerRunning`. With a
+    /// `prepare` runs first (the node restores a missing database there); its failures
+    /// are reported like the build's. `build` receives the callback to hand Hummingbird as `onServerRunning`. With a
     /// `portFile`, the port the server listens on (the one the kernel chose, when 0
     /// was asked for) is written there once it listens, so scripts and tests learn it
     /// without parsing logs; the file is removed when the server stops.
@@ -23,9 +24,11 @@ public enum ServerMain {
         host: String,
         port: Int,
         portFile: String? = nil,
+        prepare: () async throws -> Void = {},
         _ build: (_ onServerRunning: @escaping @Sendable (any Channel) async -> Void) throws -> App
     ) async throws {
         do {
+            try await prepare()
             let app = try build { channel in
                 guard let portFile, let bound = channel.localAddress?.port else { return }
                 do {

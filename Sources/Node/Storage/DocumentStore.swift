@@ -42,11 +42,16 @@ final class DocumentStore: Sendable {
     /// Opens (creating if needed) the database file and its folder. A file that is not
     /// this node's database, or is damaged, is refused and left as it was.
     /// `checkPages`: check every page at start-up (see `SentenceSchema.inspect`).
-    init(path: String, groupCommit: Bool = true, synchronous: Synchronous = .full, checkPages: Bool = true, logger: Logger) throws {
+    /// `walAutocheckpoint`: SQLite's checkpoint threshold in pages (0: none, when
+    /// Litestream does the checkpoints). `committed` is told of every commit.
+    init(
+        path: String, groupCommit: Bool = true, synchronous: Synchronous = .full, checkPages: Bool = true,
+        walAutocheckpoint: Int = SentenceWriter.defaultAutocheckpoint, committed: @escaping @Sendable () -> Void = {}, logger: Logger
+    ) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let opened: (writer: SentenceWriter?, reader: SentenceReader, problem: StorageProblem?)
         do {
-            opened = try Self.open(path, folder: folder, synchronous: synchronous, checkPages: checkPages)
+            opened = try Self.open(path, folder: folder, synchronous: synchronous, checkPages: checkPages, walAutocheckpoint: walAutocheckpoint)
         } catch let error as SQLiteError {
             throw StoreOpenError(path: path, reason: error.message)
         } catch let error as SchemaProblem {
@@ -54,7 +59,7 @@ final class DocumentStore: Sendable {
         }
         let failures = WriteFailures(opened.problem, logger: logger)
         self.failures = failures
-        self.writes = opened.writer.map { WriteQueue(writer: $0, groupCommit: groupCommit, explain: failures.explain) }
+        self.writes = opened.writer.map { WriteQueue(writer: $0, groupCommit: groupCommit, explain: failures.explain, committed: committed) }
         self.reader = opened.reader
         self.readOnlyCount = opened.writer == nil ? try opened.reader.count() : 0
         self.folder = folder
@@ -66,7 +71,9 @@ final class DocumentStore: Sendable {
         }
     }
 
-    private static func open(_ path: String, folder: String, synchronous: Synchronous, checkPages: Bool) throws -> (SentenceWriter?, SentenceReader, StorageProblem?) {
+    private static func open(
+        _ path: String, folder: String, synchronous: Synchronous, checkPages: Bool, walAutocheckpoint: Int
+    ) throws -> (SentenceWriter?, SentenceReader, StorageProblem?) {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
@@ -74,7 +81,7 @@ final class DocumentStore: Sendable {
         }
         let contents = try SentenceSchema.inspect(path: path, checkPages: checkPages)
         do {
-            let writer = try SentenceWriter(path: path, contents: contents, synchronous: synchronous)
+            let writer = try SentenceWriter(path: path, contents: contents, synchronous: synchronous, walAutocheckpoint: walAutocheckpoint)
             return (writer, try SentenceReader(path: path), nil)
         } catch let error as SQLiteError where error.primary == SQLITE_READONLY || error.primary == SQLITE_CANTOPEN {
             // An existing database that cannot be written is still worth serving.

@@ -67,7 +67,11 @@ enum SentenceSchema {
     private static func identify(_ db: SQLiteConnection, checkPages: Bool) throws -> Contents {
         let applicationID = try db.integer("PRAGMA application_id")
         let version = try db.integer("PRAGMA user_version")
-        let tables = try db.strings("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        // Litestream adds _litestream_seq and _litestream_lock to the databases it
+        // replicates, possibly before the node has created its own tables.
+        let tables = try db.strings(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_litestream\\_%' ESCAPE '\\' ORDER BY name"
+        )
         let contents: Contents
         if applicationID == self.applicationID {
             guard version <= self.version else {

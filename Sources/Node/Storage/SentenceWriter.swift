@@ -55,7 +55,10 @@ final class SentenceWriter: @unchecked Sendable {
     /// Opens for writing a file `SentenceSchema.inspect` found to hold `contents`, and
     /// brings it up to date. Throws `SQLiteError` with `SQLITE_READONLY` (or
     /// `SQLITE_CANTOPEN`) when the file can only be read.
-    init(path: String, contents: SentenceSchema.Contents, synchronous: Synchronous = .full) throws {
+    /// SQLite's own default threshold, in WAL pages.
+    static let defaultAutocheckpoint = 1000
+
+    init(path: String, contents: SentenceSchema.Contents, synchronous: Synchronous = .full, walAutocheckpoint: Int = defaultAutocheckpoint) throws {
         self.db = try SQLiteConnection(path: path)
         try self.db.execute("PRAGMA busy_timeout = 5000")
         if self.db.isReadOnly {
@@ -64,6 +67,8 @@ final class SentenceWriter: @unchecked Sendable {
         try self.db.execute("PRAGMA journal_mode = WAL")
         // By default a 201 promises the document is on disk: fsync at every commit.
         try self.db.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
+        // Litestream asks applications to leave checkpoints to it (0 turns SQLite's off).
+        try self.db.execute("PRAGMA wal_autocheckpoint = \(max(0, walAutocheckpoint))")
         try SentenceSchema.prepare(self.db, from: contents)
         self.insert = try self.db.prepare(
             """

@@ -16,6 +16,9 @@ final class WriteQueue: Sendable {
     /// Turns a failed write's error into what its caller is told, on the writer thread
     /// before the next commit, so a storage problem is known before the next write.
     private let explain: @Sendable (any Error) -> any Error
+    /// Told of every committed transaction before its writes are acknowledged (the
+    /// replication lag counts from there).
+    private let committed: @Sendable () -> Void
 
     private struct State {
         var pending: [PendingWrite] = []
@@ -28,8 +31,12 @@ final class WriteQueue: Sendable {
         var continuation: CheckedContinuation<WriteOutcome, any Error>
     }
 
-    init(writer: SentenceWriter, groupCommit: Bool, explain: @escaping @Sendable (any Error) -> any Error) {
+    init(
+        writer: SentenceWriter, groupCommit: Bool, explain: @escaping @Sendable (any Error) -> any Error,
+        committed: @escaping @Sendable () -> Void = {}
+    ) {
         self.writer = writer
+        self.committed = committed
         self.committedCount = Atomic(writer.count)
         self.groupCommit = groupCommit
         self.explain = explain
@@ -101,6 +108,7 @@ final class WriteQueue: Sendable {
             let results = self.writer.commit(batch.map(\.operation))
             self.transactions.add(1, ordering: .relaxed)
             self.committedCount.store(self.writer.count, ordering: .relaxed)
+            self.committed()
             for (pending, result) in zip(batch, results) {
                 pending.continuation.resume(with: result.mapError(self.explain))
             }
