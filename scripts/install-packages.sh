@@ -88,7 +88,8 @@ pip_installed() {
     "$PYTHON" - "$1" <<'EOF' 2>/dev/null
 import importlib.metadata, sys
 name, _, version = sys.argv[1].partition("==")
-sys.exit(importlib.metadata.version(name) != version)
+# "moto[server]": the extras are installed with the package, which is what has a version.
+sys.exit(importlib.metadata.version(name.split("[")[0]) != version)
 EOF
 }
 

@@ -92,4 +92,21 @@ import Testing
         #expect(view.statuses()[1].up)
         #expect(view.statuses()[1].lastError == nil)
     }
+
+    /// A node's replication report travels to /nodes as it was polled, and into
+    /// /metrics only for nodes that report one.
+    @Test func replicationLagReachesNodesAndMetricsForNodesThatReportIt() {
+        let view = self.view()
+        let report = ReplicationReport(status: "replicating", lagSeconds: 1.25, lastSyncAt: "2026-11-28T12:00:00Z")
+        view.pollSucceeded(node: 0, usage: UsageReport(ram: 10, cpu: 10, database: 0, source: .procfs, replication: report), acknowledgedAtStart: 0)
+        let statuses = view.statuses()
+        #expect(statuses.map(\.replication) == [report, nil])
+        let metrics = BalancerMetrics(servers: ["N0", "N1"])
+        statuses.forEach(metrics.nodeState)
+        let text = String(decoding: metrics.exposition(), as: UTF8.self)
+        #expect(text.contains(#"balancer_node_replication_lag_seconds{server="N0"} 1.25"#), "\(text)")
+        #expect(!text.contains(#"balancer_node_replication_lag_seconds{server="N1"}"#))
+        metrics.forget(server: "N0")
+        #expect(!String(decoding: metrics.exposition(), as: UTF8.self).contains("balancer_node_replication_lag_seconds"))
+    }
 }

@@ -385,6 +385,20 @@ def exercise(browser, base, nodes, usage, docs, node_data, node_bin):
             "() => { const a = document.querySelector(\".node-card[data-node='A']\");"
             " return !a.classList.contains('is-draining') && a.querySelector('.pill').textContent === 'UP'; }")
 
+    # --- node A's Litestream: the replica's lag on its card, then Litestream gone --
+    wait_js(page, "1280 px: node A's card shows its replica's lag, B's (no Litestream) shows none",
+            "() => { const a = document.querySelector(\".node-card[data-node='A'] .node-card__backup\");"
+            " const b = document.querySelector(\".node-card[data-node='B'] .node-card__backup\");"
+            " return !a.hidden && /^replica: (up to date|\\d+\\.\\d s behind)$/.test(a.textContent) &&"
+            " !a.classList.contains('is-late') && b.hidden; }",
+            timeout=15_000, detail_js="() => [...document.querySelectorAll('.node-card')].map(c => c.innerText)")
+    os.kill(int(os.environ["LITESTREAM_PID"]), signal.SIGKILL)
+    wait_js(page, "1280 px: with its Litestream gone, node A's card says the replica is unreachable, the reason on hover",
+            "() => { const a = document.querySelector(\".node-card[data-node='A'] .node-card__backup\");"
+            " return a.textContent === 'replica: unreachable' && a.classList.contains('is-late') &&"
+            " a.title.includes('does not answer') && a.closest('.node-card').getAttribute('aria-label').includes('replica: unreachable'); }",
+            timeout=10_000, detail_js="() => document.querySelector(\".node-card[data-node='A']\").innerText")
+
     # --- a node goes down ------------------------------------------------------
     # Not a child of this process: run.sh started it. Gone once the signal lands
     # and run.sh's shell has reaped it.

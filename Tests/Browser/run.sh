@@ -67,7 +67,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Databases and the missing so_info file in the cluster's temporary folder.
-cluster_up 2 --so-info "$CLUSTER_RUN/no-so-info" -- --poll-interval 0.5 --admin-token browser-test || fail "the cluster did not start"
+# Node A is replicated by Litestream to a folder (its card shows the replica's lag); B is not.
+CLUSTER_BACKUP="file://$CLUSTER_RUN/backups" cluster_node A --so-info "$CLUSTER_RUN/no-so-info" || fail "node A did not start"
+cluster_node B --so-info "$CLUSTER_RUN/no-so-info" || fail "node B did not start"
+cluster_balancer --poll-interval 0.5 --admin-token browser-test || fail "the balancer did not start"
 nodes="A=${CLUSTER_URL[A]},B=${CLUSTER_URL[B]}"
 pids="A=${CLUSTER_PID[A]},B=${CLUSTER_PID[B]}"
 
@@ -75,7 +78,7 @@ echo "browser test: chromium $("$CHROMIUM" --version 2>/dev/null | grep -o '[0-9
 started=$(date +%s)
 status=0
 BIN_DIR="$BIN_DIR" ARTIFACTS="$ARTIFACTS" CHROMIUM="$CHROMIUM" PYTHONDONTWRITEBYTECODE=1 \
-    NODES="$nodes" NODE_PIDS="$pids" BALANCER_URL="${CLUSTER_URL[balancer]}" ADMIN_TOKEN=browser-test DATA="$CLUSTER_RUN" \
+    NODES="$nodes" NODE_PIDS="$pids" LITESTREAM_PID="${CLUSTER_PID[litestream-a]}" BALANCER_URL="${CLUSTER_URL[balancer]}" ADMIN_TOKEN=browser-test DATA="$CLUSTER_RUN" \
     timeout --signal=TERM --kill-after=15 "$TEST_TIMEOUT" \
     "$PYTHON" -u "$HERE/dashboard_test.py" </dev/null 2>&1 &
 TEST_PID=$!

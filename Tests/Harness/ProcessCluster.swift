@@ -27,10 +27,12 @@ public final class ProcessCluster: @unchecked Sendable {
     public struct NodeLaunch: Sendable {
         public var wrapper: [String]
         public var arguments: [String]
+        public var environment: [String: String]
 
-        public init(wrapper: [String] = [], arguments: [String] = []) {
+        public init(wrapper: [String] = [], arguments: [String] = [], environment: [String: String] = [:]) {
             self.wrapper = wrapper
             self.arguments = arguments
+            self.environment = environment
         }
     }
 
@@ -95,9 +97,9 @@ public final class ProcessCluster: @unchecked Sendable {
         ] + launch.arguments
         if let executable = launch.wrapper.first {
             let node = ChildProcess.binaryFolder.appendingPathComponent("node").path
-            return try await ChildProcess.startServer(executable, Array(launch.wrapper.dropFirst()) + [node] + arguments)
+            return try await ChildProcess.startServer(executable, Array(launch.wrapper.dropFirst()) + [node] + arguments, environment: launch.environment)
         }
-        return try await ChildProcess.startServer("node", arguments)
+        return try await ChildProcess.startServer("node", arguments, environment: launch.environment)
     }
 
     public func nodeURL(_ name: String) -> String {

@@ -45,6 +45,8 @@ import Testing
         (["--idle-timeout=-1"], [:], "--idle-timeout must be a positive number of seconds, got -1"),
         ([], ["NODE_IDLE_TIMEOUT": "0"], "NODE_IDLE_TIMEOUT must be a positive number of seconds, got 0"),
         (["--log-level", "loud"], [:], "--log-level must be one of trace, debug, info, notice, warning, error, critical, got loud"),
+        (["--wal-autocheckpoint=-1"], [:], "--wal-autocheckpoint must be 0–2147483647, got -1"),
+        ([], ["NODE_RESTORE_TIMEOUT": "0"], "NODE_RESTORE_TIMEOUT must be a positive number of seconds, got 0"),
         (["--config", "/no/such/node.json"], [:], "config file /no/such/node.json does not exist"),
         ([], ["NODE_CONFIG": "/no/such/env.json"], "config file /no/such/env.json does not exist"),
     ] as [([String], [String: String], String)])
@@ -52,6 +54,23 @@ import Testing
         let command = try NodeCommand.parse(arguments)
         let error = await #expect(throws: (any Error).self) { try await command.resolve(environment: environment) }
         #expect(error.map { "\($0)" } == message)
+    }
+
+    @Test func litestreamSettingsComeFromFlagsAndVariables() async throws {
+        let defaults = try await NodeCommand.parse([]).resolve(environment: [:])
+        #expect(defaults.litestreamConfig == nil && defaults.litestreamSocket == nil)
+        #expect(defaults.litestream == "litestream" && defaults.walAutocheckpoint == 1000 && defaults.restoreTimeout == .seconds(600))
+        let environment = [
+            "NODE_LITESTREAM_CONFIG": "/etc/litestream.yml", "NODE_LITESTREAM_SOCKET": "/run/ls.sock", "NODE_LITESTREAM": "/opt/litestream",
+            "NODE_WAL_AUTOCHECKPOINT": "0", "NODE_RESTORE_TIMEOUT": "30", "NODE_DATABASE": "data/../data/a.sqlite",
+        ]
+        let configured = try await NodeCommand.parse([]).resolve(environment: environment)
+        #expect(configured.litestreamConfig == "/etc/litestream.yml" && configured.litestreamSocket == "/run/ls.sock")
+        #expect(configured.litestream == "/opt/litestream" && configured.walAutocheckpoint == 0 && configured.restoreTimeout == .seconds(30))
+        // Litestream names databases by absolute path; the node asks about its own by the same.
+        #expect(configured.absoluteDatabasePath == FileManager.default.currentDirectoryPath + "/data/a.sqlite")
+        let flags = try await NodeCommand.parse(["--wal-autocheckpoint", "500", "--litestream-socket", "/tmp/s"]).resolve(environment: environment)
+        #expect(flags.walAutocheckpoint == 500 && flags.litestreamSocket == "/tmp/s")
     }
 
     @Test func aConfigFileSetsWhatFlagsAndVariablesLeave() async throws {

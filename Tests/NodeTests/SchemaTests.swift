@@ -48,4 +48,28 @@ import Testing
         let error = #expect(throws: StoreOpenError.self) { try DocumentStore(path: path, logger: quietLogger) }
         #expect(error?.description == "cannot open the database \(path): was written by a newer version of the node (schema \(SentenceSchema.version + 1), this one knows \(SentenceSchema.version))")
     }
+
+    /// Litestream adds two tables of its own to a database it replicates, possibly
+    /// before the node has created its schema: the file is still the node's to use.
+    @Test func litestreamsOwnTablesDoNotMakeAFileAnotherProgramsDatabase() async throws {
+        var fixture = try NodeFixture()
+        defer { fixture.remove() }
+        let path = fixture.folder.appendingPathComponent("replicated.sqlite").path
+        let touched = try SQLiteConnection(path: path)
+        try touched.execute("PRAGMA journal_mode = WAL")
+        try touched.execute("CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)")
+        try touched.execute("CREATE TABLE _litestream_lock (id INTEGER)")
+        touched.close()
+        fixture.configuration.databasePath = path
+        let stored = try await fixture.withNode { client in try await client.postJSON("/sentence", sentenceJSON(sentence: "stored")).status }
+        #expect(stored == .created)
+        // Any other table still marks another program's file.
+        let other = fixture.folder.appendingPathComponent("other.sqlite").path
+        let foreign = try SQLiteConnection(path: other)
+        try foreign.execute("CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)")
+        try foreign.execute("CREATE TABLE invoices (id INTEGER)")
+        foreign.close()
+        let error = #expect(throws: StoreOpenError.self) { try DocumentStore(path: other, logger: quietLogger) }
+        #expect(error?.description == "cannot open the database \(other): is a SQLite database of another program (tables: invoices)")
+    }
 }

@@ -34,6 +34,16 @@ import Testing
         defer { fixture.remove() }
         let writer = try SentenceWriter(path: fixture.folder.appendingPathComponent("s.sqlite").path, contents: .empty, synchronous: setting)
         defer { writer.close() }
-        #expect(try writer.synchronousSetting() == pragma)
+        #expect(try writer.setting("synchronous") == pragma)
+    }
+
+    /// Litestream asks for SQLite's own checkpoints to be off where it runs.
+    @Test(arguments: [1000, 0])
+    func theCheckpointThresholdReachesSQLite(pages: Int) throws {
+        let fixture = try NodeFixture()
+        defer { fixture.remove() }
+        let writer = try SentenceWriter(path: fixture.folder.appendingPathComponent("c.sqlite").path, contents: .empty, walAutocheckpoint: pages)
+        defer { writer.close() }
+        #expect(try writer.setting("wal_autocheckpoint") == pages)
     }
 }

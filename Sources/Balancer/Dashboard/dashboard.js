@@ -194,7 +194,10 @@ function buildCards() {
     const meta = h("p", "node-card__meta");
     const url = h("span", "node-card__url");
     const age = h("span", "node-card__age");
-    meta.append(url, age);
+    // Shown only for nodes that report replication (a Litestream beside them).
+    const backup = h("span", "node-card__backup");
+    backup.hidden = true;
+    meta.append(url, age, backup);
 
     const stats = h("dl", "node-card__stats");
     const field = (label, key) => {
@@ -216,7 +219,7 @@ function buildCards() {
 
     card.append(head, meta, stats, error);
     list.append(card);
-    cluster.cards.set(name, { card, state, url, docs, ram, cpu, source, meterRam, meterCpu, age, error });
+    cluster.cards.set(name, { card, state, url, docs, ram, cpu, source, meterRam, meterCpu, age, backup, error });
   });
 }
 
@@ -256,6 +259,7 @@ function renderCards() {
     el.meterCpu.style.width = `${clampPercent(node.cpu)}%`;
     el.age.textContent = node.lastPoll ? `polled ${formatAge(now - parseUTC(node.lastPoll))}` : "not polled yet";
     el.age.title = node.lastPoll ? `${node.lastPoll} UTC` : "";
+    renderBackup(el.backup, node.replication);
     const problem = !up ? node.lastError : readOnly ? node.writeError : null;
     el.error.hidden = !problem;
     el.error.textContent = problem ? String(problem) : "";
@@ -263,9 +267,24 @@ function renderCards() {
     el.card.setAttribute(
       "aria-label",
       `Node ${name}: ${state}, ${el.docs.textContent} documents, ` +
-        `RAM ${el.ram.textContent}, CPU ${el.cpu.textContent}, source ${el.source.textContent}, ${el.age.textContent}`,
+        `RAM ${el.ram.textContent}, CPU ${el.cpu.textContent}, source ${el.source.textContent}, ${el.age.textContent}` +
+        (el.backup.hidden ? "" : `, ${el.backup.textContent}`),
     );
   }
+}
+
+/** How far the node's Litestream replica is behind; the reason on hover when it is not replicating. */
+function renderBackup(el, replication) {
+  el.hidden = !replication;
+  if (!replication) return;
+  const lag = typeof replication.lagSeconds === "number" ? replication.lagSeconds : null;
+  const replicating = replication.status === "replicating";
+  el.textContent = !replicating
+    ? `replica: ${replication.status}`
+    : lag === 0 ? "replica: up to date" : `replica: ${lag === null ? "?" : lag.toFixed(1)} s behind`;
+  el.title = replication.error || (replication.lastSyncAt ? `last upload ${replication.lastSyncAt}` : "");
+  // Late: not replicating, or more than a few sync intervals behind.
+  el.classList.toggle("is-late", !replicating || lag === null || lag > 5);
 }
 
 const clampPercent = (value) => (typeof value === "number" ? Math.max(0, Math.min(100, value)) : 0);

@@ -96,7 +96,7 @@ struct ReplicaRestore {
                 if process.isRunning { kill(process.processIdentifier, SIGKILL) }
                 process.waitUntilExit()
                 throw ServerMain.Failure(
-                    "restoring the database \(self.databasePath) from the replica took longer than \(self.timeout) (is the replica's storage reachable?); the node did not start"
+                    "restoring the database \(self.databasePath) from the replica took longer than \(String(format: "%g", Double(self.timeout.components.seconds))) s (is the replica's storage reachable?); the node did not start"
                 )
             }
             try? await Task.sleep(for: .milliseconds(20))

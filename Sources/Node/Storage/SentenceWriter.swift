@@ -114,9 +114,10 @@ final class SentenceWriter: @unchecked Sendable {
         }
     }
 
-    /// SQLite's `synchronous` on this connection (0 off, 1 normal, 2 full).
-    func synchronousSetting() throws -> Int {
-        Int(try self.db.integer("PRAGMA synchronous"))
+    /// An integer setting of this connection (`synchronous`: 0 off, 1 normal, 2 full;
+    /// `wal_autocheckpoint`: pages), as SQLite has it.
+    func setting(_ pragma: StaticString) throws -> Int {
+        Int(try self.db.integer("PRAGMA \(pragma)"))
     }
 
     private func wasRevoked(_ attempt: String) throws -> Bool {
