@@ -10,10 +10,7 @@ func buildApplication(
     _ configuration: NodeConfiguration,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    var logger = Logger(label: "node")
-    logger.logLevel = configuration.logLevel
-    logger[metadataKey: "node"] = "\(configuration.name)"
-
+    let logger = nodeLogger(configuration)
     let replication = configuration.litestreamSocket.map {
         ReplicationMonitor(socketPath: $0, databasePath: configuration.absoluteDatabasePath, interval: configuration.usageInterval, logger: logger)
     }
@@ -60,14 +57,19 @@ func buildRouter(store: DocumentStore, usage: UsageMonitor, replication: Replica
 /// replica before the node opens it (see `ReplicaRestore`).
 func restoreIfMissing(_ configuration: NodeConfiguration) async throws {
     guard let configFile = configuration.litestreamConfig else { return }
-    var logger = Logger(label: "node")
-    logger.logLevel = configuration.logLevel
-    logger[metadataKey: "node"] = "\(configuration.name)"
     let restore = ReplicaRestore(
         litestream: configuration.litestream, configFile: configFile,
         databasePath: configuration.absoluteDatabasePath, timeout: configuration.restoreTimeout
     )
-    _ = try await restore.run(logger: logger)
+    _ = try await restore.run(logger: nodeLogger(configuration))
+}
+
+/// Every line a node logs carries its name.
+func nodeLogger(_ configuration: NodeConfiguration) -> Logger {
+    var logger = Logger(label: "node")
+    logger.logLevel = configuration.logLevel
+    logger[metadataKey: "node"] = "\(configuration.name)"
+    return logger
 }
 
 /// While the node runs, retries writes after a storage failure (see
