@@ -261,7 +261,7 @@ judge_suite() {
 	must=$(printf '%s\n' ${MUST_FAIL[$label]:-} | sed '/^$/d' | sort)
 	case $label in
 	real*)
-		check "$label: $(words $pass | wc -w) of $n checks PASS, FAIL: $(words $fail)" [ "$pass" = "$plan" ] ;;
+		check "$label: $(words $pass | wc -w) of $n checks PASS (FAIL: $(words ${fail:-none}))" [ "$pass" = "$plan" ] ;;
 	mutant-*)
 		check "$label caught: FAIL exactly $(words $must) (got FAIL: $(words $fail)), the other $((n - $(words $must | wc -w))) PASS" \
 			[ "$fail" = "$must" ] ;;
