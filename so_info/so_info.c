@@ -8,7 +8,8 @@
  *          (si_meminfo() and si_mem_available(), as the original module)
  *   CPU% = busy share of all CPUs' time over the last sampling interval,
  *          busy = user + nice + system + irq + softirq + steal,
- *          idle = idle + iowait (read the way fs/proc/stat.c does).
+ *          idle = idle + iowait (read the way fs/proc/stat.c does on x86 and
+ *          every architecture without arch_idle_time(), i.e. all but s390).
  *
  * A delayed work item samples the counters every period_ms (1 s by
  * default) and publishes both figures in one atomic word, so that any
@@ -16,9 +17,14 @@
  * nothing but formatting.  The first figure is computed at load time from
  * a short window, so a read right after insmod is already meaningful.
  *
+ * A sample in which the summed busy or idle time went backwards keeps the
+ * previous figure (see so_info_cpu_percent()), as the node's procfs
+ * fallback (Sources/Node/Usage/UsageMonitor.swift) does for /proc/stat.
+ *
  * Several of the symbols used (si_mem_available, kcpustat_cpu_fetch,
  * get_cpu_idle_time_us, get_cpu_iowait_time_us) are EXPORT_SYMBOL_GPL,
- * hence the GPL licence.  Requires Linux >= 5.6 (struct proc_ops).
+ * hence the GPL licence.  Requires Linux >= 5.10 (struct proc_ops with
+ * proc_read_iter, and seq_read_iter, so that splice and sendfile work).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -69,7 +75,13 @@ static struct proc_dir_entry *so_info_entry;
 static void so_info_work_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(so_info_work, so_info_work_fn);
 
-/* Same logic as get_idle_time()/get_iowait_time() in fs/proc/stat.c. */
+/*
+ * Same logic as the generic get_idle_time()/get_iowait_time() in
+ * fs/proc/stat.c (not exported), which every architecture uses but s390:
+ * there arch_idle_time is defined and /proc/stat adds arch_idle_time() to
+ * cpustat instead, which this module does not (arch_cpu_idle_time() is not
+ * exported either), so on s390 the figure may differ from /proc/stat's.
+ */
 static u64 so_info_idle_ns(const struct kernel_cpustat *kcs, int cpu)
 {
 	u64 us = -1ULL;
@@ -110,20 +122,30 @@ static void so_info_take_sample(struct so_info_sample *s)
 	}
 }
 
-/* Busy share between two samples, rounded; @fallback if no time elapsed. */
+/*
+ * Busy share between two samples, rounded; @fallback (the figure published
+ * before) if no time elapsed or if either sum went backwards.
+ *
+ * The sums are not monotonic.  An offline CPU's idle time is read from
+ * cpustat, an online one's from the NO_HZ counters, and the two differ: in
+ * the test VM (Debian 6.1) cpustat's was ahead by 0.1-1.3 s, so the sum
+ * drops when a CPU comes back online.  On 6.1 idle_sleeptime is also read
+ * without a seqcount, and a sum of many CPUs' nanoseconds can wrap.
+ * Clamping the idle delta to 0 would publish 100 % for such a sample.  Keeping the previous figure instead is what the
+ * node's procfs fallback does when /proc/stat goes backwards
+ * (CPUTimes.percent returns nil, UsageMonitor keeps its figure), so both
+ * sources agree.  The caller still takes @cur as the next baseline.
+ */
 static unsigned int so_info_cpu_percent(const struct so_info_sample *prev,
 					const struct so_info_sample *cur,
 					unsigned int fallback)
 {
-	/*
-	 * Counters only grow, but a CPU going offline switches its idle time
-	 * from the NO_HZ figure to cpustat's, which may be smaller: never let
-	 * a delta go negative.
-	 */
-	u64 busy = cur->busy > prev->busy ? cur->busy - prev->busy : 0;
-	u64 idle = cur->idle > prev->idle ? cur->idle - prev->idle : 0;
-	u64 total = busy + idle;
+	u64 busy, total;
 
+	if (cur->busy < prev->busy || cur->idle < prev->idle)
+		return fallback;
+	busy = cur->busy - prev->busy;
+	total = busy + (cur->idle - prev->idle);
 	if (!total)
 		return fallback;
 	return (unsigned int)div64_u64(busy * 100 + total / 2, total);
@@ -178,7 +200,7 @@ static int so_info_open(struct inode *inode, struct file *file)
 
 static const struct proc_ops so_info_proc_ops = {
 	.proc_open	= so_info_open,
-	.proc_read	= seq_read,
+	.proc_read_iter	= seq_read_iter,	/* read, splice, sendfile */
 	.proc_lseek	= seq_lseek,
 	.proc_release	= single_release,
 };
@@ -186,9 +208,13 @@ static const struct proc_ops so_info_proc_ops = {
 static int __init so_info_init(void)
 {
 	struct so_info_sample first;
+	unsigned int asked = period_ms;
 
 	period_ms = clamp(period_ms, (unsigned int)SO_INFO_MIN_PERIOD_MS,
 			  (unsigned int)SO_INFO_MAX_PERIOD_MS);
+	if (period_ms != asked)
+		pr_warn("period_ms=%u is out of range %u-%u, using %u\n", asked,
+			SO_INFO_MIN_PERIOD_MS, SO_INFO_MAX_PERIOD_MS, period_ms);
 
 	/* First figure from a short window, so the first read is meaningful. */
 	so_info_take_sample(&so_info_prev);

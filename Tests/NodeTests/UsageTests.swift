@@ -115,6 +115,27 @@ import Testing
         #expect(monitor.current.ram == 35)
     }
 
+    /// /proc/stat's idle sum goes backwards when a CPU comes back online (its idle time is
+    /// read from cpustat while offline, from the NO_HZ counters again after). The fallback
+    /// keeps its figure for that sample, as the so_info module does, and takes the new
+    /// sample as the baseline for the next one.
+    @Test func aBackwardsSampleKeepsTheLastFigure() throws {
+        let fixture = try NodeFixture()
+        defer { fixture.remove() }
+        let monitor = UsageMonitor(soInfoPath: fixture.configuration.soInfoPath, procRoot: fixture.configuration.procRoot, logger: quietLogger)
+        try fixture.writeProc(meminfo: ProcFixtures.meminfo, stat: "cpu  175 20 50 700 125 5 5 20 0 0\n")
+        monitor.sample()
+        #expect(monitor.current == UsageFigures(ram: 35, cpu: 75, source: .procfs))
+        // Idle went back from 825 to 775 while busy grew by 5: not 100 %, the last figure.
+        try fixture.writeProc(meminfo: ProcFixtures.meminfo, stat: "cpu  180 20 50 650 125 5 5 20 0 0\n")
+        monitor.sample()
+        #expect(monitor.current == UsageFigures(ram: 35, cpu: 75, source: .procfs))
+        // The next sample counts from the backwards one: 10 busy of 100 ticks.
+        try fixture.writeProc(meminfo: ProcFixtures.meminfo, stat: "cpu  190 20 50 740 125 5 5 20 0 0\n")
+        monitor.sample()
+        #expect(monitor.current == UsageFigures(ram: 35, cpu: 10, source: .procfs))
+    }
+
     @Test func missingProcfsStillAnswers() async throws {
         var fixture = try NodeFixture()
         defer { fixture.remove() }

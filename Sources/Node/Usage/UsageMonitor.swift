@@ -58,6 +58,8 @@ final class UsageMonitor: Service, Sendable {
         let (problem, changed) = self.state.withLock { state -> (String?, Bool) in
             var procfsCPU: Int?
             if let cpuTimes {
+                // nil (no time passed, or /proc/stat went backwards): keep the last figure
+                // below, as so_info does; either way this sample is the next baseline.
                 procfsCPU = CPUTimes.percent(from: state.previousCPU, to: cpuTimes)
                 state.previousCPU = cpuTimes
             }

@@ -9,7 +9,10 @@ struct CPUTimes: Equatable, Sendable {
     var idle: UInt64
 
     /// Busy share of the time between two samples, 0–100, rounded like the kernel
-    /// module rounds it; nil when no time passed. Without an earlier sample, the share since boot.
+    /// module rounds it; nil when no time passed, or when either sum went backwards (a CPU
+    /// back online: its idle time is read from cpustat while offline, from the NO_HZ
+    /// counters after), where the so_info module too keeps its previous figure.
+    /// Without an earlier sample, the share since boot.
     static func percent(from earlier: CPUTimes?, to later: CPUTimes) -> Int? {
         let base = earlier ?? CPUTimes(busy: 0, idle: 0)
         guard later.busy >= base.busy, later.idle >= base.idle else { return nil }

@@ -5,9 +5,13 @@
  * check suite must report FAIL for it; the host-side test asserts that it
  * does, which proves the checks can fail.
  *
- *   mode=0 (default)  "abc;xyz\n"   - not numbers at all
- *   mode=1            "150;-7\n"    - numbers, out of range
+ *   mode=0 (default)  "abc;xyz\n"   - not numbers at all (suite "control")
+ *   mode=1            "150;-7\n"    - numbers, out of range ("control-range")
  *   mode=2            "5;5\n"       - well formed, but never follows the load
+ *                                     ("control-static")
+ *
+ * It keeps .proc_read = seq_read, so it also fails the sendfile/splice check.
+ * The subtler controls are mutants of so_info.c itself (*.patch here).
  */
 #include <linux/init.h>
 #include <linux/module.h>
