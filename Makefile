@@ -55,15 +55,17 @@ kernel-test:
 deploy-check:
 	bash deploy/check.sh
 
-# docker-compose.yml on a real engine: build, up, load, a node stopped and
-# started, down and up, three nodes, so_info through the mount (Tests/Compose/run.sh).
+# docker-compose.yml on a real engine: build, up, load, the Litestream replicas, a
+# node stopped and started, a node restored from its replica after its volume was
+# deleted, down and up, three nodes, so_info through the mount (Tests/Compose/run.sh).
 compose-test: deps
 	bash Tests/Compose/run.sh
 
 # deploy/kubernetes on podman (Tests/Kubernetes/run.sh): the StatefulSet's and the
 # Deployment's pod templates as pods (`podman kube play`), the balancers finding
-# the nodes by DNS, sentences through both balancers onto both nodes, a third node
-# joining and leaving at run time, everything removed. After compose-test, whose
+# the nodes by DNS, sentences through both balancers onto both nodes, Litestream
+# beside each node replicating to its backups claim, a third node joining and
+# leaving at run time, everything removed. After compose-test, whose
 # image it reuses (deploy/compose.sh build may redo a minute of release build).
 # The manifests themselves are validated offline by deploy-check.
 kube-test: deps

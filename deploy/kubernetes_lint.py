@@ -21,15 +21,41 @@ Reads the rendered objects (multi-document YAML) on standard input and checks:
   does not help), resource requests;
 - both programs listen on 0.0.0.0, run as uid 10001 and non-root, with a
   read-only root, no privilege escalation and no capabilities, and take their
-  admin token from the optional Secret sentence-store-admin (key token).
+  admin token from the optional Secret sentence-store-admin (key token);
+- Litestream: the node pod has one more container, `litestream replicate
+  -config FILE`, with the node's security settings, resource requests and a
+  memory limit; it mounts the node's data claim where the node does, and gets
+  the same NODE_DATABASE, LITESTREAM_REPLICA_URL, LITESTREAM_SOCKET and AWS_*
+  (and the variables those refer to) as the node; the node reads the socket it
+  serves (NODE_LITESTREAM_SOCKET, on an emptyDir both mount) and leaves
+  checkpoints to it (NODE_WAL_AUTOCHECKPOINT 0); FILE is NODE_LITESTREAM_CONFIG,
+  from a ConfigMap volume both mount read-only, whose content is
+  deploy/litestream/litestream.yml, and every ${VAR} it reads is set in both;
+  the startup probe waits longer than a restore may take (NODE_RESTORE_TIMEOUT,
+  600 s when not set); the replica URL has the pod's name in it (one replica
+  per pod), and a file:// replica is on a claim of its own, not the data
+  claim, that both mount; S3 credentials come from the optional Secret
+  sentence-litestream-s3; the liveness probe asks the control socket
+  (`litestream info -socket`).
 Prints one line per problem and exits 1 if there is any. Needs PyYAML.
 """
+import os
+import posixpath
+import re
 import sys
+from urllib.parse import urlsplit
 
 import yaml
 
-KINDS = {"Service", "StatefulSet", "Deployment", "PodDisruptionBudget"}
+KINDS = {"Service", "StatefulSet", "Deployment", "PodDisruptionBudget", "ConfigMap"}
 SECRET = ("sentence-store-admin", "token")
+S3_SECRET = "sentence-litestream-s3"
+# The one Litestream configuration of every deployment, beside this script.
+LITESTREAM_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "litestream", "litestream.yml")
+# What the node and Litestream must agree on (the node runs `litestream restore`).
+SHARED_ENV = ("NODE_DATABASE", "LITESTREAM_REPLICA_URL", "LITESTREAM_SOCKET",
+              "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 
 
 def matches(selector, labels):
@@ -75,14 +101,9 @@ def only(objects, kind, problems):
     return found[0]
 
 
-def program_problems(what, spec, container, port, prefix, problems):
-    env = env_of(container)
+def security_problems(what, spec, container, problems):
     pod = spec.get("securityContext") or {}
     own = container.get("securityContext") or {}
-    if value(env, f"{prefix}_HOST") != "0.0.0.0":
-        problems.append(f"{what}: {prefix}_HOST is not 0.0.0.0")
-    if str(value(env, f"{prefix}_PORT")) != str(port):
-        problems.append(f"{what}: {prefix}_PORT is {value(env, f'{prefix}_PORT')}, not {port}")
     if own.get("runAsUser", pod.get("runAsUser")) != 10001:
         problems.append(f"{what}: does not run as uid 10001")
     if own.get("runAsNonRoot", pod.get("runAsNonRoot")) is not True:
@@ -95,6 +116,15 @@ def program_problems(what, spec, container, port, prefix, problems):
         problems.append(f"{what}: capabilities are not dropped (drop: [ALL])")
     if not ((container.get("resources") or {}).get("requests")):
         problems.append(f"{what}: no resource requests")
+
+
+def program_problems(what, spec, container, port, prefix, problems):
+    env = env_of(container)
+    if value(env, f"{prefix}_HOST") != "0.0.0.0":
+        problems.append(f"{what}: {prefix}_HOST is not 0.0.0.0")
+    if str(value(env, f"{prefix}_PORT")) != str(port):
+        problems.append(f"{what}: {prefix}_PORT is {value(env, f'{prefix}_PORT')}, not {port}")
+    security_problems(what, spec, container, problems)
     token = env.get(f"{prefix}_ADMIN_TOKEN", {}).get("valueFrom", {}).get("secretKeyRef") or {}
     if (token.get("name"), token.get("key"), token.get("optional")) != (*SECRET, True):
         problems.append(f"{what}: {prefix}_ADMIN_TOKEN is not from the optional Secret {SECRET[0]} key {SECRET[1]}")
@@ -105,6 +135,145 @@ def program_problems(what, spec, container, port, prefix, problems):
             problems.append(f"{what}: no {probe}")
         elif container_port(container, target) != port:
             problems.append(f"{what}: {probe} does not ask port {port}")
+
+
+def referenced(env, names):
+    """`names` and every variable their values refer to as $(VAR), transitively."""
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        todo += REFERENCE.findall(str(value(env, name) or ""))
+    return found
+
+
+def resolved(env, name, config_maps, pod_name="POD"):
+    """The value a variable takes in a pod named `pod_name`, as the kubelet expands it."""
+    entry = env.get(name)
+    if entry is None:
+        return None
+    if "value" in entry:
+        text = str(entry["value"])
+        for ref in REFERENCE.findall(text):
+            if ref in env:
+                text = text.replace(f"$({ref})", resolved(env, ref, config_maps, pod_name) or "")
+        return text
+    source = entry.get("valueFrom") or {}
+    if (source.get("fieldRef") or {}).get("fieldPath") == "metadata.name":
+        return pod_name
+    key = source.get("configMapKeyRef")
+    if key:
+        return (config_maps.get(key.get("name"), {}).get("data") or {}).get(key.get("key"))
+    return None
+
+
+def mount_at(container, path):
+    """The volumeMount holding `path` (the deepest mountPath above it), or {}."""
+    found = [m for m in container.get("volumeMounts") or []
+             if path == m["mountPath"] or path.startswith(m["mountPath"].rstrip("/") + "/")]
+    return max(found, key=lambda m: len(m["mountPath"])) if found else {}
+
+
+def litestream_problems(nodes, spec, node, config_maps, problems):
+    """The Litestream container beside the node, and what the two share."""
+    streams = [c for c in spec["containers"] if c.get("command", [])[:2] == ["litestream", "replicate"]]
+    if len(streams) != 1:
+        problems.append(f"the node pod runs {len(streams)} `litestream replicate` containers, not 1")
+        return
+    stream = streams[0]
+    what = stream.get("name", "litestream")
+    security_problems(what, spec, stream, problems)
+    if not ((stream.get("resources") or {}).get("limits") or {}).get("memory"):
+        problems.append(f"{what}: no memory limit")
+    n_env, l_env = env_of(node), env_of(stream)
+    volumes = {v["name"]: v for v in spec.get("volumes") or []}
+    claims = {c["metadata"]["name"] for c in nodes["spec"].get("volumeClaimTemplates") or []}
+    for name in sorted(referenced(n_env, SHARED_ENV) | referenced(l_env, SHARED_ENV)):
+        if n_env.get(name) != l_env.get(name):
+            problems.append(f"node, {what}: {name} differs ({n_env.get(name)} vs {l_env.get(name)})")
+    startup = node.get("startupProbe") or {}
+    window = startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3)
+    timeout = float(value(n_env, "NODE_RESTORE_TIMEOUT") or 600)
+    if window <= timeout:
+        problems.append(f"node: the startup probe gives up after {window} s, before a restore may end"
+                        f" (NODE_RESTORE_TIMEOUT {timeout:g} s): the kubelet would kill a restoring node")
+    if str(value(n_env, "NODE_WAL_AUTOCHECKPOINT")) != "0":
+        problems.append(f"node: NODE_WAL_AUTOCHECKPOINT is {value(n_env, 'NODE_WAL_AUTOCHECKPOINT')!r},"
+                        " not 0 (Litestream does the checkpoints)")
+
+    # The database: the same claim at the same place in both.
+    database = str(value(n_env, "NODE_DATABASE") or "")
+    n_data, l_data = mount_at(node, database), mount_at(stream, database)
+    if not l_data or l_data.get("name") != n_data.get("name") or l_data["mountPath"] != n_data.get("mountPath") \
+            or n_data.get("name") not in claims:
+        problems.append(f"{what}: does not mount the node's data claim at {n_data.get('mountPath')} ({database})")
+
+    # The control socket: the node reads what Litestream serves, on an emptyDir of both.
+    socket = value(n_env, "NODE_LITESTREAM_SOCKET")
+    if not socket or socket != value(l_env, "LITESTREAM_SOCKET"):
+        problems.append(f"node: NODE_LITESTREAM_SOCKET {socket!r} is not {what}'s LITESTREAM_SOCKET")
+    else:
+        n_mount, l_mount = mount_at(node, socket), mount_at(stream, socket)
+        if not n_mount or n_mount.get("name") != l_mount.get("name") \
+                or "emptyDir" not in volumes.get(n_mount["name"], {}):
+            problems.append(f"node, {what}: the socket {socket} is not on an emptyDir both mount")
+    probe = ((stream.get("livenessProbe") or {}).get("exec") or {}).get("command") or []
+    if probe[:2] != ["litestream", "info"] or "-socket" not in probe \
+            or probe[probe.index("-socket") + 1:][:1] != [value(l_env, "LITESTREAM_SOCKET")]:
+        problems.append(f"{what}: liveness does not ask its socket (litestream info -socket): {probe}")
+
+    # The configuration: one file, from a ConfigMap both mount, the repository's.
+    command = stream["command"]
+    config = command[command.index("-config") + 1] if "-config" in command[:-1] else None
+    if not config or config != value(n_env, "NODE_LITESTREAM_CONFIG"):
+        problems.append(f"node: NODE_LITESTREAM_CONFIG {value(n_env, 'NODE_LITESTREAM_CONFIG')!r}"
+                        f" is not {what}'s -config {config}")
+    else:
+        n_mount, l_mount = mount_at(node, config), mount_at(stream, config)
+        volume = volumes.get(l_mount.get("name"), {}).get("configMap")
+        if not l_mount or n_mount.get("name") != l_mount.get("name") or n_mount["mountPath"] != l_mount["mountPath"] \
+                or not volume or not n_mount.get("readOnly") or not l_mount.get("readOnly"):
+            problems.append(f"node, {what}: {config} is not from a ConfigMap volume both mount read-only")
+        else:
+            key = posixpath.relpath(config, l_mount["mountPath"])
+            for item in volume.get("items") or []:
+                if item.get("path") == key:
+                    key = item.get("key")
+            data = (config_maps.get(volume.get("name"), {}).get("data") or {}).get(key)
+            with open(LITESTREAM_CONFIG) as handle:
+                expected = handle.read()
+            if data is None:
+                problems.append(f"{what}: no ConfigMap {volume.get('name')} with {key} for {config}")
+            elif data != expected:
+                problems.append(f"{what}: ConfigMap {volume.get('name')} {key} is not deploy/litestream/litestream.yml")
+            else:
+                for name in sorted(set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", data))):
+                    for who, env in (("node", n_env), (what, l_env)):
+                        if name not in env:
+                            problems.append(f"{who}: litestream.yml reads {name}, not set")
+
+    # The replica: one per pod; a file replica on a claim of its own.
+    url = str(value(l_env, "LITESTREAM_REPLICA_URL") or "")
+    if not any((l_env.get(ref, {}).get("valueFrom", {}).get("fieldRef") or {}).get("fieldPath") == "metadata.name"
+               for ref in REFERENCE.findall(url)):
+        problems.append(f"{what}: LITESTREAM_REPLICA_URL {url!r} does not name the pod: one replica for every pod")
+    default = urlsplit(resolved(l_env, "LITESTREAM_REPLICA_URL", config_maps) or "")
+    if default.scheme == "file":
+        l_mount, n_mount = mount_at(stream, default.path), mount_at(node, default.path)
+        if l_mount.get("name") not in claims or l_mount.get("readOnly"):
+            problems.append(f"{what}: the file replica {default.path} is not on a writable claim")
+        elif l_mount.get("name") == l_data.get("name"):
+            problems.append(f"{what}: the file replica {default.path} is on the data volume: no copy at all")
+        elif n_mount.get("name") != l_mount.get("name") or n_mount.get("mountPath") != l_mount.get("mountPath"):
+            problems.append(f"node: cannot read its file replica {default.path} (restore): not the same claim there")
+    elif default.scheme != "s3":
+        problems.append(f"{what}: the replica {default.geturl()!r} is neither file:// nor s3://")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        ref = (l_env.get(name, {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+        if ref.get("name") != S3_SECRET or ref.get("optional") is not True:
+            problems.append(f"{what}: {name} is not from the optional Secret {S3_SECRET}")
 
 
 def main():
@@ -152,6 +321,8 @@ def main():
         problems.append("node: readiness is not GET /health")
     if ((node.get("livenessProbe") or {}).get("httpGet") or {}).get("path") == "/health":
         problems.append("node: liveness on /health restarts a node whose disk is full (503); use /usage or TCP")
+    config_maps = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ConfigMap"}
+    litestream_problems(nodes, node_spec, node, config_maps, problems)
 
     # --- the headless Service the balancer resolves ---------------------------
     service = headless[0] if len(headless) == 1 else None
@@ -186,6 +357,8 @@ def main():
         problems.append("the Deployment runs no `balancer` container")
         return report(problems)
     program_problems("balancer", b_spec, b_container, 4999, "BALANCER", problems)
+    if any(c.get("command", [])[:1] == ["litestream"] for c in b_spec["containers"]):
+        problems.append("balancer: runs litestream (it has no database)")
     if balancer["spec"].get("replicas") != 2:
         problems.append(f"balancer: {balancer['spec'].get('replicas')} replicas, not 2")
     if not matches(balancer["spec"]["selector"], b_labels):

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # docker-compose.yml on a real container engine, the way a user meets it, through
 # `make compose-up` / `make compose-down` (deploy/compose.sh):
-#   1. build the image, `up -d`, wait for node-a, node-b and the balancer to be healthy;
+#   1. build the image, `up -d`, wait for node-a, node-b, litestream-a,
+#      litestream-b and the balancer to be healthy;
 #   2. send samples/sample.txt through the `loader` service (profile `load`);
+#      the replicas: each node reports Litestream replicating with no lag, the
+#      balancer shows and exports that, and the backups volume holds each
+#      node's replica (LTX files);
 #   3. every balancer endpoint through the published port on 127.0.0.1;
 #   4. the split between the nodes (counts within 1), RAM/CPU from procfs;
 #   5. node-a stopped: the balancer routes around it, the dashboard shows it DOWN;
 #      started again: it rejoins and takes sentences;
+#      restore: node-a and litestream-a removed with node-a's data volume, then
+#      started again: node-a restores its database from the replica (same
+#      sentences, same ids), rejoins, and Litestream goes on replicating;
 #   6. `down` and `up` again: every sentence still there (named volumes);
 #      `down` with VOLUMES=1: the volumes are gone;
 #   7. the three-node override: up, load, split within 1, down with its volumes;
@@ -42,6 +49,17 @@ compose() { bash deploy/compose.sh compose "$@"; }
 engine() { (eval "$(bash deploy/engine.sh env)" && podman "$@"); }
 nodes() { curl -fsS "$URL/nodes"; }
 count_of() { nodes | json "next(n['database'] for n in data if n['name'] == '$1')"; }
+# usage_of SERVICE: that node's own GET /usage, asked inside its container over
+# bash's /dev/tcp (the nodes are not published; the image has no curl).
+usage_of() {
+    engine exec "${PROJECT}_$1_1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5000
+        printf "GET /usage HTTP/1.0\r\nHost: node\r\nConnection: close\r\n\r\n" >&3
+        sed "1,/^\r\$/d" <&3'
+}
+# replication_of SERVICE: "STATUS LAG" from the node's /usage.
+replication_of() { usage_of "$1" | json "'%s %g' % (data['replication']['status'], data['replication']['lagSeconds'])"; }
+# Litestream replicates the node's database and every write is on the replica.
+caught_up() { [ "$(replication_of "$1")" = "replicating 0" ]; }
 
 FAKE_PROC=""
 # Whatever a failure left: the so_info project, then the main one (its `down`
@@ -107,7 +125,7 @@ if [ ! -x "$CHROMIUM" ]; then
     bash scripts/install-packages.sh chromium || fail "could not install chromium"
 fi
 make -s compose-up
-ok "make compose-up: images built, node-a, node-b and balancer healthy on 127.0.0.1:$PORT"
+ok "make compose-up: images built, node-a, node-b, litestream-a, litestream-b and balancer healthy on 127.0.0.1:$PORT"
 IMAGE_SIZE=$(engine image inspect --format '{{.Size}}' sentence-store:latest)
 log "image sentence-store:latest: $((IMAGE_SIZE / 1000000)) MB"
 # Seen from the host: the main process of each container and its children.
@@ -129,7 +147,29 @@ compose --profile load run --rm loader >"$WORK/loader.log" 2>&1 \
     || { cat "$WORK/loader.log"; fail "the loader service failed"; }
 total=$(nodes | json "sum(n['database'] for n in data)")
 [ "$total" = "$expected" ] || fail "the loader sent $expected sentences, the nodes hold $total"
+log "loader: $(grep -E 'per (server|filter)' "$WORK/loader.log" | sed 's/^ *//' | paste -sd';')"
 ok "loader service: $expected sentences stored"
+
+# --- 2b. the replicas ----------------------------------------------------------
+replicas_started=$SECONDS
+first_a=$(replication_of node-a)
+first_b=$(replication_of node-b)
+for node in node-a node-b; do
+    wait_for 15 "$node reports its replica caught up (replicating, lag 0)" caught_up "$node"
+done
+log "replication right after the load: node-a '$first_a', node-b '$first_b'; both 'replicating 0' after $((SECONDS - replicas_started)) s"
+nodes | json "' '.join('%s:%s' % (n['name'], (n.get('replication') or {}).get('status')) for n in data)" \
+    | grep -qx 'A:replicating B:replicating' || fail "the balancer's /nodes does not show both replicating: $(nodes)"
+curl -fsS "$URL/metrics" | grep -q '^balancer_node_replication_lag_seconds{server="A"} ' \
+    || fail "/metrics has no balancer_node_replication_lag_seconds for A"
+BACKUPS=$(engine volume inspect --format '{{.Mountpoint}}' "${PROJECT}_backups")
+replica_files=""
+for name in A B; do
+    files=$(find "$BACKUPS/$name" -name '*.ltx' 2>/dev/null | wc -l)
+    [ "$files" -gt 0 ] || fail "the backups volume holds no LTX file for node $name: $(ls -R "$BACKUPS" 2>&1 | head -5)"
+    replica_files+="$name $files, "
+done
+ok "replicas: both nodes replicating with lag 0 (/usage, /nodes, /metrics); LTX files on the backups volume: ${replica_files%, }"
 
 # --- 3. every endpoint through the published port ---------------------------------
 curl -fsS "$URL/health" | json "data['status']" | grep -qx ok || fail "/health"
@@ -191,13 +231,44 @@ state=$(dashboard_state A)
 split_within_one
 ok "node-a started again: it rejoined, took sentences, and the dashboard shows it UP"
 
+# --- 5b. restore: node-a's data volume gone ------------------------------------------
+# Every write on the replica first (lag 0), so the whole of node A must come back.
+restore_started=$SECONDS
+wait_for 15 "node-a's replica caught up before the stop" caught_up node-a
+curl -fsS "$URL/nodes/A/sentence" | json "'\n'.join(sorted('%s %s' % (d['id'], d['sentence']) for d in data))" >"$WORK/a-before.txt"
+before_a=$(count_of A)
+[ "$(wc -l <"$WORK/a-before.txt")" = "$before_a" ] || fail "node A lists $(wc -l <"$WORK/a-before.txt") sentences, counts $before_a"
+compose stop node-a litestream-a >/dev/null 2>&1
+compose rm -f node-a litestream-a >/dev/null 2>&1
+engine volume rm "${PROJECT}_node-a-data" >/dev/null
+! engine volume exists "${PROJECT}_node-a-data" || fail "node-a's data volume is still there"
+down_at=$SECONDS
+compose up -d --no-build node-a >/dev/null 2>&1
+wait_for 60 "node-a rejoins after the restore" node_up A True
+rejoined=$((SECONDS - down_at))
+# podman's own log of the container (docker-compose 1.29's `logs` through podman's
+# API was seen to return nothing but its header right after a start).
+restored_log() { engine logs "${PROJECT}_node-a_1" 2>&1 | grep -q 'restored the database from the replica'; }
+restored_log || fail "node-a's log does not say it restored from the replica: $(engine logs --tail 10 "${PROJECT}_node-a_1" 2>&1)"
+curl -fsS "$URL/nodes/A/sentence" | json "'\n'.join(sorted('%s %s' % (d['id'], d['sentence']) for d in data))" >"$WORK/a-after.txt"
+diff -q "$WORK/a-before.txt" "$WORK/a-after.txt" >/dev/null \
+    || fail "node A after the restore differs: $(diff "$WORK/a-before.txt" "$WORK/a-after.txt" | head -5)"
+[ "$(count_of A)" = "$before_a" ] || fail "node A counts $(count_of A) after the restore, not $before_a"
+# Litestream goes on from the restored database: new writes reach the replica.
+for i in 1 2 3 4; do
+    [ "$(post "Stored after node A was restored, number $i")" = 201 ] || fail "POST after the restore"
+done
+[ "$(count_of A)" -gt "$before_a" ] || fail "node A took no sentence after the restore"
+wait_for 15 "node-a's new writes reach the replica" caught_up node-a
+ok "restore: node-a's data volume removed; node-a restored $before_a sentences (same ids) from its replica and rejoined in $rejoined s; new writes replicated (step $((SECONDS - restore_started)) s)"
+
 # --- 6. down and up: the volumes keep every sentence ----------------------------------
 snapshot >"$WORK/before.tsv"
 before_total=$(wc -l <"$WORK/before.tsv")
 make -s compose-down
 [ -z "$(compose ps -q)" ] || fail "containers left after make compose-down"
 volumes=$(engine volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | sort | paste -sd' ')
-[ "$volumes" = "${PROJECT}_node-a-data ${PROJECT}_node-b-data" ] || fail "volumes after down: '$volumes'"
+[ "$volumes" = "${PROJECT}_backups ${PROJECT}_node-a-data ${PROJECT}_node-b-data" ] || fail "volumes after down: '$volumes'"
 make -s compose-up
 snapshot >"$WORK/after.tsv"
 diff -q "$WORK/before.tsv" "$WORK/after.tsv" >/dev/null \

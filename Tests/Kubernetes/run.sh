@@ -10,17 +10,23 @@
 #      name as a network alias: it resolves to both pods, as in a cluster;
 #      each node ready (/health, the readiness probe) and alive (its liveness
 #      probe, run as podman's healthcheck), as uid 10001 with a read-only root,
-#      no capabilities and the host's /proc read-only at /host/proc;
+#      no capabilities and the host's /proc read-only at /host/proc; the
+#      Litestream container beside it alive (its liveness probe asks the
+#      control socket), with the same settings, the replica URL
+#      file:///backups/POD in both containers, and the node reporting
+#      "replicating" in /usage, read from that socket;
 #   4. the balancer pods, with the Deployment's BALANCER_NODE_DNS
 #      (sentence-node:5000) unchanged: both list sentence-node-0 and
 #      sentence-node-1 (by the names the nodes report: their pod names), joined
 #      by DNS;
-#   5. sentences posted through both balancers, stored on both nodes;
+#   5. sentences posted through both balancers, stored on both nodes; each
+#      node's replica caught up (lag 0, shown by both balancers too) and its
+#      LTX files on the pod's backups claim;
 #   6. membership at run time: sentence-node-2 (the pod `kubectl scale
 #      --replicas=3` would add, same template, same alias) joins both balancers
 #      through DNS and takes new sentences; removed, it leaves both;
-#   7. torn down: every pod, claim volume, emptyDir volume and the network,
-#      on any exit.
+#   7. torn down: every pod, claim volume, emptyDir volume, ConfigMap volume
+#      and the network, on any exit.
 # Not run: the StatefulSet, the Deployment and the Services as objects, the
 # probes' effect on readiness, the disruption budgets (they need a cluster).
 #
@@ -40,6 +46,10 @@ WORK=$(mktemp -d /tmp/sentence-kube-test.XXXXXX)
 bash deploy/engine.sh setup
 eval "$(bash deploy/engine.sh env)"
 
+# The volumes kube play makes for this test's pods: claims (data-, backups-),
+# emptyDirs (renamed POD-VOLUME by podman_pods.py), the ConfigMaps' volumes.
+OUR_VOLUMES='^((data|backups)-sentence-node-[0-9]+|sentence-(node|balancer)-[0-9]+-(tmp|litestream-socket)|sentence-litestream-config-[a-z0-9]+)$'
+
 # Everything this run made (or a failed earlier run left): the pods, then the
 # volumes their containers had (claims, emptyDirs, anonymous ones), then the
 # network. Only names of this test's own; never a prune.
@@ -52,7 +62,7 @@ teardown() {
             | xargs -r podman inspect --format '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}')"
         timeout 60 podman pod rm --force --time 10 "$pod" >/dev/null || true
     done
-    volumes+=" $(podman volume ls --format '{{.Name}}' | grep -E '^(data-sentence-node|sentence-(node|balancer))-[0-9]+(-tmp)?$' || true)"
+    volumes+=" $(podman volume ls --format '{{.Name}}' | grep -E "$OUR_VOLUMES" || true)"
     for volume in $volumes; do
         if podman volume exists "$volume"; then timeout 30 podman volume rm --force "$volume" >/dev/null || true; fi
     done
@@ -67,9 +77,11 @@ cleanup() {
     if [ $status -ne 0 ]; then
         for pod in sentence-node-0 sentence-node-1 sentence-node-2 sentence-balancer-0 sentence-balancer-1; do
             podman pod exists "$pod" || continue
-            log "last lines of $pod:"
-            # The container is POD-NAME: sentence-node-0-node, sentence-balancer-0-balancer.
-            podman logs --tail 10 "$pod-$(sed -E 's/^sentence-([a-z]+)-[0-9]+$/\1/' <<<"$pod")" 2>&1 | sed 's/^/    /'
+            # The containers are POD-NAME: sentence-node-0-node, sentence-node-0-litestream, sentence-balancer-0-balancer.
+            for container in $(podman ps -a --pod --filter "pod=$pod" --format '{{.Names}}' | grep -v -- '-infra$'); do
+                log "last lines of $container:"
+                podman logs --tail 10 "$container" 2>&1 | sed 's/^/    /'
+            done
         done 2>/dev/null
     fi
     log "tearing down"
@@ -119,18 +131,41 @@ done
 ok "${NODES[*]}: ready (/health 200) and alive (liveness probe, podman healthcheck)"
 
 for node in "${NODES[@]}"; do
+    for container in "$node-node" "$node-litestream"; do
+        pid=$(podman inspect --format '{{.State.Pid}}' "$container")
+        [ "$(ps -o uid= --pid "$pid" | tr -d ' ')" = 10001 ] || fail "$container runs as uid $(ps -o uid= --pid "$pid"), not 10001"
+        [ "$(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$container")" = true ] || fail "$container: root not read-only"
+        grep -q '^CapEff:\s*0\+$' "/proc/$pid/status" || fail "$container: has capabilities: $(grep CapEff "/proc/$pid/status")"
+        grep -q '^NoNewPrivs:\s*1$' "/proc/$pid/status" || fail "$container: privilege escalation not off"
+    done
     container=$node-node
-    pid=$(podman inspect --format '{{.State.Pid}}' "$container")
-    [ "$(ps -o uid= --pid "$pid" | tr -d ' ')" = 10001 ] || fail "$node runs as uid $(ps -o uid= --pid "$pid"), not 10001"
-    [ "$(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$container")" = true ] || fail "$node: root not read-only"
-    grep -q '^CapEff:\s*0\+$' "/proc/$pid/status" || fail "$node: has capabilities: $(grep CapEff "/proc/$pid/status")"
-    grep -q '^NoNewPrivs:\s*1$' "/proc/$pid/status" || fail "$node: privilege escalation not off"
     podman exec "$container" sh -c 'touch /host/proc/x' 2>/dev/null && fail "$node: /host/proc is writable"
     podman exec "$container" sh -c 'test -r /host/proc/meminfo && touch /data/probe /tmp/probe && rm /data/probe /tmp/probe' \
         || fail "$node: /host/proc unreadable, or /data or /tmp not writable"
     [ "$(podman exec "$container" printenv NODE_NAME)" = "$node" ] || fail "$node: NODE_NAME is not the pod name"
 done
-ok "nodes: uid 10001, read-only root, no capabilities, no new privileges, /host/proc read-only, /data and /tmp writable, NODE_NAME = pod name"
+ok "nodes and their Litestream containers: uid 10001, read-only root, no capabilities, no new privileges; /host/proc read-only, /data and /tmp writable, NODE_NAME = pod name"
+
+# usage_of POD: the node's own GET /usage, from inside its pod (bash's /dev/tcp;
+# the image has no curl).
+usage_of() {
+    podman exec "$1-node" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5000
+        printf "GET /usage HTTP/1.0\r\nHost: node\r\nConnection: close\r\n\r\n" >&3
+        sed "1,/^\r\$/d" <&3'
+}
+replication_of() { usage_of "$1" | json "'%s %g' % (data['replication']['status'], data['replication']['lagSeconds'])"; }
+replicating() { [ "$(replication_of "$1" | cut -d' ' -f1)" = replicating ]; }
+caught_up() { [ "$(replication_of "$1")" = "replicating 0" ]; }
+for node in "${NODES[@]}"; do
+    # The sidecar's liveness probe: `litestream info` on the control socket.
+    timeout 30 podman healthcheck run "$node-litestream" >/dev/null || fail "$node-litestream: liveness probe (litestream info) failed"
+    for container in "$node-node" "$node-litestream"; do
+        url=$(podman exec "$container" printenv LITESTREAM_REPLICA_URL)
+        [ "$url" = "file:///backups/$node" ] || fail "$container: LITESTREAM_REPLICA_URL is '$url', not file:///backups/$node"
+    done
+    wait_for 30 "$node reports its Litestream replicating (/usage)" replicating "$node"
+done
+ok "Litestream beside each node: alive (litestream info on the socket), replica file:///backups/POD in both containers; /usage: $(for node in "${NODES[@]}"; do printf '%s %s\n' "$node" "$(replication_of "$node")"; done | paste -sd',')"
 
 # The Service's name resolves to every node pod (aardvark-dns, the alias).
 expected=$(for node in "${NODES[@]}"; do podman inspect --format "{{(index .NetworkSettings.Networks \"$NETWORK\").IPAddress}}" "$node-node"; done | sort | paste -sd' ')
@@ -196,6 +231,23 @@ done
 log "split: $counts (${NODES[*]})"
 ok "$SENT sentences through both balancers: all stored, on both nodes ($counts), listed by each balancer"
 
+replicas=""
+for node in "${NODES[@]}"; do
+    wait_for 15 "$node's replica caught up (replicating, lag 0)" caught_up "$node"
+    # On the claim itself, as the host sees the volume.
+    claim=$(podman volume inspect --format '{{.Mountpoint}}' "backups-$node") || fail "$node: no claim backups-$node"
+    files=$(find "$claim/$node" -name '*.ltx' 2>/dev/null | wc -l)
+    [ "$files" -gt 0 ] || fail "$node: no LTX file under $node/ on its claim backups-$node"
+    replicas+="$node $files, "
+done
+for port in "${PORTS[@]}"; do
+    curl -fsS -m 3 "http://127.0.0.1:$port/nodes" \
+        | json "' '.join(sorted('%s:%s' % (n['name'], (n.get('replication') or {}).get('status')) for n in data))" \
+        | grep -qx "$(printf '%s:replicating\n' "${NODES[@]}" | paste -sd' ')" \
+        || fail "127.0.0.1:$port /nodes does not show both nodes replicating"
+done
+ok "replicas: each node caught up (lag 0) and shown replicating by both balancers; LTX files on the backups claims: ${replicas%, }"
+
 # --- 6. membership at run time: a third node joins through DNS, and leaves ------------------
 started=$SECONDS
 timeout 120 podman kube play --network "$NETWORK:alias=$SERVICE" "$WORK/scaled.yaml" >"$WORK/play-scaled.log" 2>&1 \
@@ -236,7 +288,7 @@ ok "$SCALED removed (podman pod rm): left both balancers' /nodes within $((SECON
 trap - EXIT
 teardown
 left=$(podman pod ls --format '{{.Name}}' | grep -E '^sentence-(node|balancer)-[0-9]+$' || true)
-left+=$(podman volume ls --format '{{.Name}}' | grep -E '^(data-sentence-node|sentence-(node|balancer))-[0-9]+(-tmp)?$' || true)
+left+=$(podman volume ls --format '{{.Name}}' | grep -E "$OUR_VOLUMES" || true)
 podman network exists "$NETWORK" && left+=" network $NETWORK"
 [ -z "$left" ] || fail "left after teardown: $left"
 [ -n "$(podman ps -q)" ] || bash deploy/engine.sh stop
