@@ -38,8 +38,10 @@ start_moto() {
     curl -sf -X PUT -o /dev/null "http://127.0.0.1:$port/bench"
     MOTO="http://127.0.0.1:$port"
 }
-# restart_node: A again (and its Litestream) with its folder gone; prints
-# "SECONDS_LOGGED SECONDS_TO_LISTEN RESTORED".
+# restart_node: A again (and its Litestream) with its folder gone. Run in this
+# shell, not in $(...), so the cluster's tables learn the new processes; sets
+# LOGGED (the node's restore seconds), LISTEN (seconds until it listens) and
+# RESTORED (its documents).
 restart_node() {
     cluster_stop balancer A litestream-a
     rm -rf "$CLUSTER_DATA"
@@ -47,8 +49,9 @@ restart_node() {
     cluster_node A
     local listening=$EPOCHREALTIME
     cluster_balancer
-    echo "$(sed -n 's/.*seconds=\([0-9.]*\).*restored the database.*/\1/p' "${CLUSTER_LOG[A]}" | tail -1)" \
-        "$(python3 -c "print(round($listening - $started, 2))")" "$(documents)"
+    LOGGED="$(sed -n 's/.*seconds=\([0-9.]*\).*restored the database.*/\1/p' "${CLUSTER_LOG[A]}" | tail -1)"
+    LISTEN="$(python3 -c "print(round($listening - $started, 2))")"
+    RESTORED="$(documents)"
 }
 
 : > "$WORK/rows"
@@ -71,12 +74,13 @@ for replica in file s3; do
     with="$(load)"
     for _ in $(seq 120); do caught_up && break; sleep 0.5; done
     stored="$(documents)"
-    read -r logged listen restored <<<"$(restart_node)"
+    restart_node
+    logged=$LOGGED listen=$LISTEN restored=$RESTORED
     say "$replica: restored $restored of $stored in $logged s (listening after $listen s)"
 
     say "$replica replica: the disk lost in the middle of a load ..."
     before="$(documents)"
-    load --run-id "lost-$replica" > /dev/null &
+    "$BIN/loader" --balancer "${CLUSTER_URL[balancer]}" --file "$WORK/1m.txt" --batch 1000 --run-id "lost-$replica" > /dev/null 2>&1 &
     loader=$!
     sleep 15
     a="$(documents)"; sleep 1; b="$(documents)"
@@ -85,7 +89,8 @@ for replica in file s3; do
     rate="$(( b - a ))"
     kill "$loader" 2>/dev/null || true
     wait "$loader" 2>/dev/null || true
-    read -r _ _ kept <<<"$(restart_node)"
+    restart_node
+    kept=$RESTORED
     lost="$(( b - kept ))"
     window="$(python3 -c "print(round($lost / max($rate, 1), 2))")"
     say "$replica: $lost of the $acknowledged sentences acknowledged during the load lost, at $rate/s: $window s"

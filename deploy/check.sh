@@ -164,7 +164,7 @@ COMPOSE_BREAKAGES=(
 )
 
 compose_wiring_refuses() {
-    local entry file expression expected copy output python status=0 refused=0
+    local copy python
     python=$(compose_python)
     copy=$WORK/compose
     log "  + for each breakage: copies of the compose files, sed -e EXPRESSION FILE," \
@@ -180,14 +180,24 @@ compose_wiring_refuses() {
     }
     fresh_compose_copy
     lint_compose_copy >/dev/null || { log "  an unbroken copy does not pass"; return 1; }
-    for entry in "${COMPOSE_BREAKAGES[@]}"; do
+    broken_copies_refused fresh_compose_copy lint_compose_copy "" "${COMPOSE_BREAKAGES[@]}"
+}
+
+# broken_copies_refused FRESH LINT ORIGIN BREAKAGE...: each BREAKAGE is
+# "FILE|SED-EXPRESSION|EXPECTED". FRESH makes a new copy in $copy, the
+# expression breaks $copy/FILE (which must then differ from ORIGIN/FILE), and
+# LINT must fail on it, printing EXPECTED.
+broken_copies_refused() {
+    local fresh="$1" lint="$2" origin="$3" entry file expression expected output status=0 refused=0
+    shift 3
+    for entry in "$@"; do
         IFS='|' read -r file expression expected <<<"$entry"
-        fresh_compose_copy
+        "$fresh"
         sed -i -e "$expression" "$copy/$file"
-        if cmp -s "$file" "$copy/$file"; then
+        if cmp -s "$origin$file" "$copy/$file"; then
             log "  $file: '$expression' changed nothing"; status=1; continue
         fi
-        if output=$(lint_compose_copy); then
+        if output=$("$lint"); then
             log "  $file: '$expression' was not refused"; status=1
         elif ! printf '%s\n' "$output" | grep -qF -- "$expected"; then
             log "  $file: '$expression' refused, but not for '$expected':"; printf '%s\n' "$output"; status=1
@@ -195,7 +205,7 @@ compose_wiring_refuses() {
             refused=$((refused + 1))
         fi
     done
-    log "  $refused of ${#COMPOSE_BREAKAGES[@]} broken copies refused"
+    log "  $refused of $# broken copies refused"
     return $status
 }
 
@@ -305,30 +315,14 @@ KUBE_BREAKAGES=(
 )
 
 kubernetes_wiring_refuses() {
-    local entry file expression expected copy output status=0 refused=0
+    local copy
     log "  + for each breakage: a copy of deploy/kubernetes and deploy/litestream, sed -e EXPRESSION FILE, kubectl kustomize | deploy/kubernetes_lint.py must fail"
     copy=$KUBE_WORK/copy
     fresh_kube_copy() { rm -rf "$copy" && mkdir -p "$copy" && cp -r deploy/kubernetes deploy/litestream "$copy/"; }
+    lint_kube_copy() { kubectl kustomize "$copy/kubernetes" 2>&1 | "$PYTHON" deploy/kubernetes_lint.py; }
     fresh_kube_copy
-    kubectl kustomize "$copy/kubernetes" | "$PYTHON" deploy/kubernetes_lint.py >/dev/null \
-        || { log "  an unbroken copy does not pass"; return 1; }
-    for entry in "${KUBE_BREAKAGES[@]}"; do
-        IFS='|' read -r file expression expected <<<"$entry"
-        fresh_kube_copy
-        sed -i -e "$expression" "$copy/$file"
-        if cmp -s "deploy/$file" "$copy/$file"; then
-            log "  $file: '$expression' changed nothing"; status=1; continue
-        fi
-        if output=$(kubectl kustomize "$copy/kubernetes" 2>&1 | "$PYTHON" deploy/kubernetes_lint.py); then
-            log "  $file: '$expression' was not refused"; status=1
-        elif ! printf '%s\n' "$output" | grep -qF -- "$expected"; then
-            log "  $file: '$expression' refused, but not for '$expected':"; printf '%s\n' "$output"; status=1
-        else
-            refused=$((refused + 1))
-        fi
-    done
-    log "  $refused of ${#KUBE_BREAKAGES[@]} broken copies refused"
-    return $status
+    lint_kube_copy >/dev/null || { log "  an unbroken copy does not pass"; return 1; }
+    broken_copies_refused fresh_kube_copy lint_kube_copy deploy/ "${KUBE_BREAKAGES[@]}"
 }
 
 # The Dockerfile's litestream stage installs the version deploy/stage.sh takes
