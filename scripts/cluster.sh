@@ -96,22 +96,21 @@ cluster_node() {
     if [ -n "${CLUSTER_BACKUP:-}" ]; then
         # The same variables for the node (its restore) and for Litestream; the
         # AWS SDK in Litestream 0.5 fails on AWS_CA_BUNDLE ("custom RootCAs").
-        export NODE_DATABASE="$database" LITESTREAM_REPLICA_URL LITESTREAM_SOCKET="$CLUSTER_RUN/litestream-${name,,}.sock"
-        LITESTREAM_REPLICA_URL="$(cluster_replica_url "$name")"
+        local socket="$CLUSTER_RUN/litestream-${name,,}.sock"
+        launcher=(env -u AWS_CA_BUNDLE NODE_DATABASE="$database" LITESTREAM_SOCKET="$socket"
+            LITESTREAM_REPLICA_URL="$(cluster_replica_url "$name")")
         litestream=(--litestream-config "$CLUSTER_ROOT/deploy/litestream/litestream.yml"
-            --litestream-socket "$LITESTREAM_SOCKET" --wal-autocheckpoint 0)
-        launcher=(env -u AWS_CA_BUNDLE)
+            --litestream-socket "$socket" --wal-autocheckpoint 0)
     fi
     cluster_start "$name" "$port" "${CLUSTER_LOGS:-$data}/node-${name,,}.log" \
         "${launcher[@]}" "$CLUSTER_BIN/node" --name "$name" --database "$database" "${litestream[@]}" "$@" || return 1
     CLUSTER_NODES+=("$name")
     [ -n "${CLUSTER_BACKUP:-}" ] || return 0
     local sidecar="litestream-${name,,}" log="${CLUSTER_LOGS:-$data}/litestream-${name,,}.log"
-    env -u AWS_CA_BUNDLE litestream replicate -config "$CLUSTER_ROOT/deploy/litestream/litestream.yml" >"$log" 2>&1 &
+    "${launcher[@]}" litestream replicate -config "$CLUSTER_ROOT/deploy/litestream/litestream.yml" >"$log" 2>&1 &
     CLUSTER_PID[$sidecar]=$!
     CLUSTER_LOG[$sidecar]=$log
     CLUSTER_SIDECARS+=("$sidecar")
-    unset NODE_DATABASE LITESTREAM_REPLICA_URL LITESTREAM_SOCKET
     echo "cluster: $sidecar replicating $database to $(cluster_replica_url "$name"), PID ${CLUSTER_PID[$sidecar]}, log $log" >&2
 }
 
