@@ -29,7 +29,7 @@ import Testing
             let database = folder.appendingPathComponent("A.sqlite").path
             databaseA.value = database
             return .init(
-                arguments: ["--litestream-config", litestreamConfig, "--litestream", (try? ExternalTool.litestream.path()) ?? "litestream",
+                arguments: ["--litestream-config", litestreamConfigFile, "--litestream", (try? ExternalTool.litestream.path()) ?? "litestream",
                             "--litestream-socket", socket, "--wal-autocheckpoint", "0"],
                 environment: litestreamEnvironment(database: database, socket: socket, replica: replica)
             )
@@ -100,7 +100,7 @@ import Testing
             litestream.kill()
             let copy = scratch.appendingPathComponent("check.sqlite").path
             let check = try await ChildProcess.run(
-                try ExternalTool.litestream.path(), ["restore", "-config", litestreamConfig, "-o", copy, environment["NODE_DATABASE"]!],
+                try ExternalTool.litestream.path(), ["restore", "-config", litestreamConfigFile, "-o", copy, environment["NODE_DATABASE"]!],
                 environment: environment
             )
             #expect(check.status == 0, "\(check.error)")
@@ -139,7 +139,7 @@ import Testing
         let start = ContinuousClock.now
         let result = try await ChildProcess.run(
             "node",
-            ["--port", "0", "--database", database, "--litestream-config", litestreamConfig, "--litestream", try ExternalTool.litestream.path(),
+            ["--port", "0", "--database", database, "--litestream-config", litestreamConfigFile, "--litestream", try ExternalTool.litestream.path(),
              "--restore-timeout", "3"],
             environment: [
                 "NODE_DATABASE": database, "LITESTREAM_SOCKET": folder.appendingPathComponent("s.sock").path, "LITESTREAM_REPLICA_URL": replicaURL,

@@ -4,9 +4,6 @@ import Harness
 import SentenceWire
 import Synchronization
 
-/// The repository's Litestream configuration: the one every deployment uses.
-let litestreamConfig = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("deploy/litestream/litestream.yml").path
 
 /// Where a node's replica goes: a folder, or a bucket on moto's S3 server on 127.0.0.1.
 final class ReplicaStore: Sendable {
@@ -62,7 +59,7 @@ func litestreamEnvironment(database: String, socket: String, replica: ReplicaSto
 
 /// `litestream replicate` with the repository's configuration.
 func startLitestream(_ environment: [String: String]) throws -> ChildProcess {
-    let child = try ChildProcess(try ExternalTool.litestream.path(), ["replicate", "-config", litestreamConfig], environment: environment)
+    let child = try ChildProcess(try ExternalTool.litestream.path(), ["replicate", "-config", litestreamConfigFile], environment: environment)
     child.closeInput()
     return child
 }

@@ -45,6 +45,11 @@ public enum ExternalTool: String, Sendable {
     }
 }
 
+/// The repository's Litestream configuration, the one every deployment uses: the
+/// tests run Litestream (and the node's restore) with it.
+public let litestreamConfigFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("deploy/litestream/litestream.yml").path
+
 /// A port nothing listens on right now, for servers that cannot be told to pick one.
 public func freeLoopbackPort() throws -> Int {
     let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

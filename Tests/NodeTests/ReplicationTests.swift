@@ -201,8 +201,7 @@ final class FakeLitestream: Sendable {
 
 /// The start-up restore, with the real Litestream and the repository's configuration.
 @Suite(.serialized) struct ReplicaRestoreTests {
-    static let config = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("deploy/litestream/litestream.yml").path
+    static let config = litestreamConfigFile
 
     func restore(_ database: String, config: String = Self.config, litestream: String? = nil) throws -> ReplicaRestore {
         ReplicaRestore(litestream: try litestream ?? ExternalTool.litestream.path(), configFile: config, databasePath: database, timeout: .seconds(30))
