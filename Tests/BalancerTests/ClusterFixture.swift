@@ -15,6 +15,8 @@ final class ClusterFixture: Sendable {
     let folder: URL
     let nodeNames: [String]
     let nodes: Mutex<[String: RunningServer]>
+    /// The ports of stopped nodes, kept from other tests until they restart.
+    let holds = Mutex<[Int: PortHold]>([:])
     let nodePorts: [String: Int]
     let balancer: RunningServer
     /// The slow proxies in front of the nodes given a `nodeDelay`, by node name.
@@ -132,12 +134,14 @@ final class ClusterFixture: Sendable {
     func stopNode(_ name: String) async {
         let node = self.nodes.withLock { $0.removeValue(forKey: name) }
         await node?.stop()
+        if let hold = await PortHold.hold(self.nodePorts[name]!) { self.holds.withLock { $0[self.nodePorts[name]!] = hold } }
     }
 
     /// Starts a stopped node again on its old port and database file.
     func restartNode(_ name: String) async throws {
         let node = try await Self.startNode(name, folder: self.folder, port: self.nodePorts[name]!)
         self.nodes.withLock { $0[name] = node }
+        self.holds.withLock { $0.removeValue(forKey: self.nodePorts[name]!) }?.release()
     }
 
     func documents(on name: String) async throws -> [SentenceDocument] {
@@ -181,6 +185,7 @@ final class ClusterFixture: Sendable {
         await self.balancer.stop()
         for proxy in self.proxies.values { await proxy.server.stop() }
         for node in self.nodes.withLock({ Array($0.values) }) { await node.stop() }
+        self.holds.withLock { $0.values.forEach { $0.release() } }
         try? await self.http.client.shutdown()
         try? FileManager.default.removeItem(at: self.folder)
     }

@@ -49,7 +49,7 @@ import Testing
             // The disk is lost: the node and its Litestream die at the same instant.
             let lostAt = ContinuousClock.now
             litestream.kill()
-            cluster.killNode("A")
+            await cluster.killNode("A")
             timed.stop()
             await writer.value
             let (status, summary) = try await loader.finish()

@@ -37,8 +37,8 @@ import Testing
         try await ProcessCluster.run { cluster in
             var answeredIn = 0.0
             let run = try await cluster.load(Self.sentences, runID: "outage", fault: { cluster in
-                cluster.killNode("A")
-                cluster.killNode("B")
+                await cluster.killNode("A")
+                await cluster.killNode("B")
                 let down = ContinuousClock.now
                 // The balancer answers at once, not after its 5 s forward timeout.
                 let reply = try await cluster.http.post(cluster.url + "/sentence", json: sentenceJSON(sentence: "during the outage"))
@@ -60,7 +60,7 @@ import Testing
     @Test func aBalancerKilledAndRestartedMidRunLosesNothing() async throws {
         try await ProcessCluster.run { cluster in
             let run = try await cluster.load(Self.sentences, runID: "bkill", fault: { cluster in
-                cluster.killBalancer()
+                await cluster.killBalancer()
                 try await cluster.restartBalancer()
             })
             // What the dead balancer had in flight may be stored twice (see the README).

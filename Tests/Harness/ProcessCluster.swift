@@ -5,11 +5,13 @@ import SentenceWire
 /// with SQLite files in a temp folder, and a `balancer` in front of them.
 /// Every process is stopped (by PID) in `stop()`, or killed when this is released.
 public final class ProcessCluster: @unchecked Sendable {
-    // @unchecked: the process table (`nodes`, `runningBalancer`) is only read and
-    // changed under `lock`; everything else is immutable.
+    // @unchecked: the process table (`nodes`, `runningBalancer`, `holds`) is only
+    // read and changed under `lock`; everything else is immutable.
     private let lock = NSLock()
     private var nodes: [String: ChildProcess] = [:]
     private var runningBalancer: ChildProcess?
+    /// The ports of stopped processes, kept from other tests until they restart.
+    private var holds: [Int: PortHold] = [:]
     public let nodeNames: [String]
     public let nodePorts: [String: Int]
     public let balancerPort: Int
@@ -126,19 +128,23 @@ public final class ProcessCluster: @unchecked Sendable {
     public func stopNode(_ name: String, timeout: Duration = .seconds(30)) async throws -> Int32? {
         let child = self.lock.withLock { self.nodes.removeValue(forKey: name) }
         child?.process.terminate()
-        return try await child?.wait(timeout: timeout)
+        let status = try await child?.wait(timeout: timeout)
+        if child != nil { await self.hold(self.nodePorts[name]!) }
+        return status
     }
 
     /// SIGKILL: the node dies at once, whatever it was doing.
-    public func killNode(_ name: String) {
+    public func killNode(_ name: String) async {
         let child = self.lock.withLock { self.nodes.removeValue(forKey: name) }
         child?.kill()
+        if child != nil { await self.hold(self.nodePorts[name]!) }
     }
 
     /// Starts a stopped node again on its port and database file.
     public func restartNode(_ name: String) async throws {
         let (child, _) = try await Self.startNode(name, port: self.nodePorts[name]!, folder: self.folder, launch: self.launch(name, self.folder.appendingPathComponent(name)))
         self.lock.withLock { self.nodes[name] = child }
+        self.release(self.nodePorts[name]!)
     }
 
     /// SIGTERM, then waits. Returns the balancer's exit status.
@@ -149,22 +155,37 @@ public final class ProcessCluster: @unchecked Sendable {
             return self.runningBalancer
         }
         child?.process.terminate()
-        return try await child?.wait(timeout: timeout)
+        let status = try await child?.wait(timeout: timeout)
+        if child != nil { await self.hold(self.balancerPort) }
+        return status
     }
 
     /// SIGKILL: the balancer dies with whatever it had in flight.
-    public func killBalancer() {
+    public func killBalancer() async {
         let child = self.lock.withLock { () -> ChildProcess? in
             defer { self.runningBalancer = nil }
             return self.runningBalancer
         }
         child?.kill()
+        if child != nil { await self.hold(self.balancerPort) }
     }
 
     /// Starts the balancer again, on its port and with its flags.
     public func restartBalancer() async throws {
         let (child, _) = try await ChildProcess.startServer("balancer", ["--port", String(self.balancerPort)] + self.balancerArguments)
         self.lock.withLock { self.runningBalancer = child }
+        self.release(self.balancerPort)
+    }
+
+    /// While a process is down its port refuses connections, and no parallel test's
+    /// server can be given it (see `PortHold`).
+    private func hold(_ port: Int) async {
+        guard let hold = await PortHold.hold(port) else { return }
+        self.lock.withLock { self.holds[port] = hold }
+    }
+
+    private func release(_ port: Int) {
+        self.lock.withLock { self.holds.removeValue(forKey: port) }?.release()
     }
 
     public func documents(on name: String) async throws -> [SentenceDocument] {
@@ -187,12 +208,17 @@ public final class ProcessCluster: @unchecked Sendable {
     }
 
     public func stop() async {
-        try? await self.stopBalancer()
+        _ = try? await self.stopBalancer()
         for name in self.lock.withLock({ Array(self.nodes.keys) }) {
             // A node left stopped by a test would never see SIGTERM.
             self.signalNode(name, SIGCONT)
-            try? await self.stopNode(name)
+            _ = try? await self.stopNode(name)
         }
+        let holds = self.lock.withLock { () -> [Int: PortHold] in
+            defer { self.holds = [:] }
+            return self.holds
+        }
+        holds.values.forEach { $0.release() }
         try? FileManager.default.removeItem(at: self.folder)
     }
 
