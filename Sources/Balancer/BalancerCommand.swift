@@ -91,6 +91,10 @@ struct BalancerCommand: AsyncParsableCommand {
             "rememberIds", variable: "BALANCER_REMEMBER_IDS", given: \.rememberIds, into: \.rememberedIDs, as: .integer(in: 0...Int.max),
             help: "How many client-supplied ids to remember with their node, so a retry of the same id returns to it; 0 turns this off."
         )
+        static let searchTimeout = Entry(
+            "searchTimeout", variable: "BALANCER_SEARCH_TIMEOUT", given: \.searchTimeout, into: \.searchTimeout, as: .seconds(),
+            help: "How long a search waits for each node; the reply then says which nodes it went without (partial)."
+        )
         static let idleTimeout = Entry(
             "idleTimeout", variable: "BALANCER_IDLE_TIMEOUT", given: \.idleTimeout, into: \.idleTimeout, as: .seconds(),
             help: "Seconds before a client connection without a request is closed."
@@ -109,7 +113,7 @@ struct BalancerCommand: AsyncParsableCommand {
         [
             Settings.nodes, Settings.nodeDNS, Settings.nodesFile, Settings.adminToken, Settings.host, Settings.port, Settings.pollInterval, Settings.pollTimeout, Settings.connectTimeout,
             Settings.forwardTimeout, Settings.maxBody, Settings.nodeMaxBody, Settings.connectionsPerNode, Settings.coalesce, Settings.rememberIds,
-            Settings.idleTimeout, Settings.portFile, Settings.logLevel,
+            Settings.searchTimeout, Settings.idleTimeout, Settings.portFile, Settings.logLevel,
         ]
     )
 
@@ -129,6 +133,7 @@ struct BalancerCommand: AsyncParsableCommand {
     @Option(name: Settings.connectionsPerNode.name, help: Settings.connectionsPerNode.help) var connectionsPerNode: Int?
     @Option(name: Settings.coalesce.name, help: Settings.coalesce.help) var coalesce: Int?
     @Option(name: Settings.rememberIds.name, help: Settings.rememberIds.help) var rememberIds: Int?
+    @Option(name: Settings.searchTimeout.name, help: Settings.searchTimeout.help) var searchTimeout: Double?
     @Option(name: Settings.idleTimeout.name, help: Settings.idleTimeout.help) var idleTimeout: Double?
     @Option(name: Settings.portFile.name, help: Settings.portFile.help) var portFile: String?
     @Option(name: Settings.logLevel.name, help: Settings.logLevel.help) var logLevel: String?

@@ -22,6 +22,8 @@ struct BalancerConfiguration: Sendable {
     /// Client connections with no request for this long are closed.
     var idleTimeout: Duration = .seconds(75)
     var proxyTimeout: Duration = .seconds(600)
+    /// How long a search waits for each node before going on without it.
+    var searchTimeout: Duration = .seconds(2)
     var maxBody = JSONRequestBody.defaultLimit
     var nodeMaxBody = JSONRequestBody.defaultLimit
     /// Pooled keep-alive connections per node (AsyncHTTPClient's default of 8 would

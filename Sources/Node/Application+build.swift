@@ -16,7 +16,7 @@ func buildApplication(
     }
     let store = try DocumentStore(
         path: configuration.databasePath, groupCommit: configuration.groupCommit, synchronous: configuration.synchronous,
-        checkPages: configuration.checkOnStart, walAutocheckpoint: configuration.walAutocheckpoint,
+        checkPages: configuration.checkOnStart, walAutocheckpoint: configuration.walAutocheckpoint, searchIndex: configuration.searchIndex,
         committed: { replication?.wrote() }, logger: logger
     )
     logger.info(
@@ -48,7 +48,8 @@ func buildRouter(store: DocumentStore, usage: UsageMonitor, replication: Replica
             replication: replication,
             adminToken: AdminToken(configuration.adminToken, disabled: "deleting is disabled: start the node with --admin-token (NODE_ADMIN_TOKEN)"),
             maxBody: configuration.maxBody,
-            name: configuration.name
+            name: configuration.name,
+            searchWindow: configuration.searchWindow
         ).addRoutes(to: router)
     }
 }

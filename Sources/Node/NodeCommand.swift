@@ -91,6 +91,14 @@ struct NodeCommand: AsyncParsableCommand {
             as: .integer(in: 0...Int(Int32.max)),
             help: "SQLite's automatic checkpoint threshold in WAL pages; 0 when Litestream runs beside the node and does the checkpoints."
         )
+        static let searchWindow = Entry(
+            "searchWindow", variable: "NODE_SEARCH_WINDOW", given: \.searchWindow, into: \.searchWindow, as: .integer(in: 0...10_000_000),
+            help: "A search ranks this many of its newest matches (a common word can match half the sentences); 0 ranks them all, slowly."
+        )
+        static let searchIndex = Entry(
+            "searchIndex", variable: "NODE_SEARCH_INDEX", given: \.searchIndex, into: \.searchIndex, as: .toggle,
+            help: "Keep the full-text index that /search uses. --no-search-index is for measuring what the index costs, on a new database only."
+        )
         static let logLevel = Entry("logLevel", variable: "NODE_LOG_LEVEL", given: \.logLevel, into: \.logLevel, as: .choice, help: "How much to log.")
     }
 
@@ -100,7 +108,7 @@ struct NodeCommand: AsyncParsableCommand {
             Settings.host, Settings.port, Settings.name, Settings.database, Settings.soInfo, Settings.proc, Settings.adminToken,
             Settings.maxBody, Settings.groupCommit, Settings.synchronous, Settings.checkOnStart, Settings.idleTimeout, Settings.portFile,
             Settings.litestreamConfig, Settings.litestream, Settings.restoreTimeout, Settings.litestreamSocket, Settings.walAutocheckpoint,
-            Settings.logLevel,
+            Settings.searchWindow, Settings.searchIndex, Settings.logLevel,
         ]
     )
 
@@ -123,6 +131,8 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: Settings.restoreTimeout.name, help: Settings.restoreTimeout.help) var restoreTimeout: Double?
     @Option(name: Settings.litestreamSocket.name, help: Settings.litestreamSocket.help) var litestreamSocket: String?
     @Option(name: Settings.walAutocheckpoint.name, help: Settings.walAutocheckpoint.help) var walAutocheckpoint: Int?
+    @Option(name: Settings.searchWindow.name, help: Settings.searchWindow.help) var searchWindow: Int?
+    @Flag(name: Settings.searchIndex.name, inversion: .prefixedNo, help: Settings.searchIndex.help) var searchIndex: Bool?
     @Option(name: Settings.logLevel.name, help: Settings.logLevel.help) var logLevel: String?
 
     func run() async throws {

@@ -36,6 +36,10 @@ struct NodeConfiguration: Sendable {
     var litestreamSocket: String?
     /// SQLite's automatic checkpoint threshold in WAL pages; 0 leaves checkpoints to Litestream.
     var walAutocheckpoint = 1000
+    /// How many of a search's newest matches are ranked (0: all); see `SentenceSearch`.
+    var searchWindow = 5000
+    /// The full-text index; off only to measure what it costs.
+    var searchIndex = true
     var logLevel: Logger.Level = .info
     /// Where to write the listening port once the server listens.
     var portFile: String?

@@ -13,6 +13,8 @@ struct SentenceController<Context: RequestContext> {
     let adminToken: AdminToken
     let maxBody: Int
     let name: String
+    /// How many of a search's newest matches are ranked (0: all).
+    let searchWindow: Int
     /// Rows per read while streaming an unbounded listing; memory stays at one page.
     var streamPageSize = 1000
 
@@ -20,6 +22,7 @@ struct SentenceController<Context: RequestContext> {
         router.post("/sentence", use: self.createOne)
         router.post("/sentences", use: self.createMany)
         router.get("/sentence", use: self.list)
+        router.get("/search", use: self.search)
         router.delete("/sentence", use: self.deleteAll)
         router.post("/revocations", use: self.revoke)
         router.get("/usage", use: self.usageReport)
@@ -99,6 +102,16 @@ struct SentenceController<Context: RequestContext> {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: JSONWire.contentType], body: streamed)
+    }
+
+    /// Full-text search over this node's sentences (see `SearchSyntax` and `SearchReply`).
+    @Sendable func search(_ request: Request, context: Context) async throws -> Response {
+        let page = try await self.store.search(SearchRequest(request), window: self.searchWindow)
+        var body = ByteBuffer()
+        body.writeStaticString("{\"hits\":[")
+        body.writeImmutableBuffer(page.body)
+        body.writeString("],\"truncated\":\(page.truncated)}")
+        return JSONWire.response(raw: body)
     }
 
     /// Deletes every document (the original's /restore); needs the admin token.

@@ -44,14 +44,21 @@ final class DocumentStore: Sendable {
     /// `checkPages`: check every page at start-up (see `SentenceSchema.inspect`).
     /// `walAutocheckpoint`: SQLite's checkpoint threshold in pages (0: none, when
     /// Litestream does the checkpoints). `committed` is told of every commit.
+    /// `searchIndex`: keep the full-text index (off only to measure what it costs);
+    /// sentences stored before it existed are indexed before this returns, with a
+    /// progress line in the log.
     init(
         path: String, groupCommit: Bool = true, synchronous: Synchronous = .full, checkPages: Bool = true,
-        walAutocheckpoint: Int = SentenceWriter.defaultAutocheckpoint, committed: @escaping @Sendable () -> Void = {}, logger: Logger
+        walAutocheckpoint: Int = SentenceWriter.defaultAutocheckpoint, searchIndex: Bool = true,
+        committed: @escaping @Sendable () -> Void = {}, logger: Logger
     ) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         let opened: (writer: SentenceWriter?, reader: SentenceReader, problem: StorageProblem?)
         do {
-            opened = try Self.open(path, folder: folder, synchronous: synchronous, checkPages: checkPages, walAutocheckpoint: walAutocheckpoint)
+            opened = try Self.open(
+                path, folder: folder, synchronous: synchronous, checkPages: checkPages, walAutocheckpoint: walAutocheckpoint,
+                searchIndex: searchIndex, logger: logger
+            )
         } catch let error as SQLiteError {
             throw StoreOpenError(path: path, reason: error.message)
         } catch let error as SchemaProblem {
@@ -72,7 +79,7 @@ final class DocumentStore: Sendable {
     }
 
     private static func open(
-        _ path: String, folder: String, synchronous: Synchronous, checkPages: Bool, walAutocheckpoint: Int
+        _ path: String, folder: String, synchronous: Synchronous, checkPages: Bool, walAutocheckpoint: Int, searchIndex: Bool, logger: Logger
     ) throws -> (SentenceWriter?, SentenceReader, StorageProblem?) {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -81,7 +88,11 @@ final class DocumentStore: Sendable {
         }
         let contents = try SentenceSchema.inspect(path: path, checkPages: checkPages)
         do {
-            let writer = try SentenceWriter(path: path, contents: contents, synchronous: synchronous, walAutocheckpoint: walAutocheckpoint)
+            let writer = try SentenceWriter(
+                path: path, contents: contents, synchronous: synchronous, walAutocheckpoint: walAutocheckpoint, searchIndex: searchIndex
+            ) { done, total in
+                logger.notice("indexing stored sentences for search", metadata: ["done": "\(done)", "total": "\(total)"])
+            }
             return (writer, try SentenceReader(path: path), nil)
         } catch let error as SQLiteError where error.primary == SQLITE_READONLY || error.primary == SQLITE_CANTOPEN {
             // An existing database that cannot be written is still worth serving.
@@ -156,6 +167,11 @@ final class DocumentStore: Sendable {
     /// The insertion position of a document, to continue a listing after it.
     func seq(ofID id: String) async throws -> Int64? {
         try await self.read { try $0.seq(ofID: id) }
+    }
+
+    /// The best matches of a search, ranked among the newest `window` (0: all).
+    func search(_ request: SearchRequest, window: Int) async throws -> SearchPage {
+        try await self.read { try $0.search(request, window: window) }
     }
 
     func newestSeq() async throws -> Int64 {

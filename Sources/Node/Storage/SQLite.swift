@@ -163,6 +163,7 @@ final class SQLiteStatement {
                 switch value {
                 case .text(let text): sqlite3_bind_text(self.handle, index, text, -1, Self.transient)
                 case .integer(let number): sqlite3_bind_int64(self.handle, index, number)
+                case .real(let number): sqlite3_bind_double(self.handle, index, number)
                 case .null: sqlite3_bind_null(self.handle, index)
                 }
             guard rc == SQLITE_OK else { throw self.connection.error(rc) }
@@ -193,6 +194,10 @@ final class SQLiteStatement {
         sqlite3_column_int64(self.handle, column)
     }
 
+    func double(_ column: Int32) -> Double {
+        sqlite3_column_double(self.handle, column)
+    }
+
     func isNull(_ column: Int32) -> Bool {
         sqlite3_column_type(self.handle, column) == SQLITE_NULL
     }
@@ -217,5 +222,6 @@ final class SQLiteStatement {
 enum SQLiteValue {
     case text(String)
     case integer(Int64)
+    case real(Double)
     case null
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import SentenceWire
 
 /// Which rows a read wants, in pages.
 struct PageQuery: Sendable {
@@ -30,6 +31,7 @@ final class SentenceReader: @unchecked Sendable {
     private let descendingByAuthor: SQLiteStatement
     private let seqOfID: SQLiteStatement
     private let maxSeq: SQLiteStatement
+    private let searcher: SentenceSearch?
 
     /// `mode` is `.readWrite` beside a writer (the connection is still query-only), or
     /// a read-only mode when the node serves a database it cannot write.
@@ -48,6 +50,15 @@ final class SentenceReader: @unchecked Sendable {
         )
         self.seqOfID = try self.db.prepare("SELECT seq FROM sentences WHERE id = ?1")
         self.maxSeq = try self.db.prepare("SELECT coalesce(max(seq), 0) FROM sentences")
+        self.searcher = try SentenceSearch(self.db)
+    }
+
+    /// The best `limit` matches among the newest `window` (see `SentenceSearch`).
+    func search(_ request: SearchRequest, window: Int) throws -> SearchPage {
+        guard let searcher = self.searcher else {
+            throw APIError.unavailable("this node's database has no search index (it was opened read-only, or created with --without-search-index)")
+        }
+        return try searcher.search(request, window: window)
     }
 
     func page(_ query: PageQuery) throws -> Page {

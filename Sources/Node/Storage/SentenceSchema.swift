@@ -12,7 +12,11 @@ enum SentenceSchema {
     /// Written into the file header (`PRAGMA application_id`), so the node can tell its
     /// own databases from other programs' SQLite files. "SNTC" in ASCII.
     static let applicationID: Int64 = 0x534E_5443
-    static let version: Int64 = 2
+    /// 3: the search index (`SearchIndex`).
+    static let version: Int64 = 3
+    /// What a database created without the search index is (`--without-search-index`,
+    /// for benchmarks): version 2, which a later start with the index brings up to date.
+    static let versionWithoutSearch: Int64 = 2
 
     static let tables = [
         """
@@ -34,7 +38,8 @@ enum SentenceSchema {
     /// What an opened file holds, found by reading only.
     enum Contents: Equatable {
         case empty
-        /// Ours, at `version` (1: before the application id and the `attempt` column).
+        /// Ours, at `version` (1: before the application id and the `attempt` column;
+        /// 2: before the search index).
         case ours(version: Int64)
     }
 
@@ -94,16 +99,26 @@ enum SentenceSchema {
     }
 
     /// Creates the tables in an empty file, or brings an older file of ours up to date.
-    static func prepare(_ db: SQLiteConnection, from contents: Contents) throws {
-        guard contents != .ours(version: self.version) else { return }
+    /// Sentences stored before the search index existed are left for
+    /// `SearchIndex.catchUp`, so the upgrade itself is quick.
+    static func prepare(_ db: SQLiteConnection, from contents: Contents, searchIndex: Bool = true) throws {
+        let target = searchIndex ? self.version : self.versionWithoutSearch
+        if !searchIndex && contents == .ours(version: self.version) {
+            throw SchemaProblem("already has a search index; --without-search-index applies to new databases only")
+        }
+        guard contents != .ours(version: target) else { return }
         try db.execute("BEGIN IMMEDIATE")
         do {
             if contents == .ours(version: 1) {
                 try db.execute("ALTER TABLE sentences ADD COLUMN attempt TEXT")
             }
             for statement in self.tables { try db.execute(statement) }
+            if searchIndex {
+                for statement in SearchIndex.tables { try db.execute(statement) }
+                try SearchIndex.schedule(db)
+            }
             try db.execute("PRAGMA application_id = \(self.applicationID)")
-            try db.execute("PRAGMA user_version = \(self.version)")
+            try db.execute("PRAGMA user_version = \(target)")
             try db.execute("COMMIT")
         } catch {
             try? db.execute("ROLLBACK")

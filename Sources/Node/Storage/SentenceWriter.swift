@@ -58,7 +58,12 @@ final class SentenceWriter: @unchecked Sendable {
     /// SQLite's own default threshold, in WAL pages.
     static let defaultAutocheckpoint = 1000
 
-    init(path: String, contents: SentenceSchema.Contents, synchronous: Synchronous = .full, walAutocheckpoint: Int = defaultAutocheckpoint) throws {
+    /// `searchIndex`: keep the full-text index (off only for benchmarks); rows stored
+    /// before it existed are indexed here, with `indexing` told (done, total) per batch.
+    init(
+        path: String, contents: SentenceSchema.Contents, synchronous: Synchronous = .full, walAutocheckpoint: Int = defaultAutocheckpoint,
+        searchIndex: Bool = true, indexing: (_ done: Int64, _ total: Int64) -> Void = { _, _ in }
+    ) throws {
         self.db = try SQLiteConnection(path: path)
         try self.db.execute("PRAGMA busy_timeout = 5000")
         if self.db.isReadOnly {
@@ -69,7 +74,9 @@ final class SentenceWriter: @unchecked Sendable {
         try self.db.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
         // Litestream asks applications to leave checkpoints to it (0 turns SQLite's off).
         try self.db.execute("PRAGMA wal_autocheckpoint = \(max(0, walAutocheckpoint))")
-        try SentenceSchema.prepare(self.db, from: contents)
+        if searchIndex { try SearchIndex.requireFTS5(self.db) }
+        try SentenceSchema.prepare(self.db, from: contents, searchIndex: searchIndex)
+        if searchIndex { try SearchIndex.catchUp(self.db, progress: indexing) }
         self.insert = try self.db.prepare(
             """
             INSERT INTO sentences (id, author, doc, attempt)

@@ -1,0 +1,80 @@
+/// The search language people type, turned into an FTS5 query that cannot be
+/// misread: every word becomes an FTS5 string, so punctuation (`don't`, `U.S.`,
+/// `a-b`) never turns into FTS5 syntax, and only what is listed here is syntax.
+///
+/// - `word word`: both words (AND).
+/// - `"a phrase"`: those words next to each other, in order.
+/// - `vesti*`: any word starting with `vesti`; `"a phr"*` the same for a phrase.
+/// - `OR`, `AND`, `NOT` (upper case) and parentheses, as in FTS5.
+///
+/// Case and accents never matter: the index folds both (`accion` finds `acción`).
+public enum SearchSyntax {
+    /// Longest query accepted, in UTF-8 bytes.
+    public static let maxQueryBytes = 1024
+
+    /// The FTS5 form of `query`, or a `badRequest` saying what is wrong with it.
+    public static func fts5(_ query: String) throws(APIError) -> String {
+        guard query.utf8.count <= self.maxQueryBytes else {
+            throw APIError.badRequest("q is longer than \(self.maxQueryBytes) bytes")
+        }
+        guard !query.unicodeScalars.contains(where: { $0.value == 0 }) else {
+            throw APIError.badRequest("q must not contain NUL characters")
+        }
+        var parts: [String] = []
+        var words = 0
+        var rest = Substring(query)
+        while let first = rest.first {
+            if first.isWhitespace {
+                rest.removeFirst()
+            } else if first == "(" || first == ")" {
+                parts.append(String(first))
+                rest.removeFirst()
+            } else if first == "\"" {
+                rest.removeFirst()
+                guard let end = rest.firstIndex(of: "\"") else {
+                    throw APIError.badRequest("q has an unbalanced quote: close the phrase with \"")
+                }
+                let phrase = rest[..<end]
+                rest = rest[rest.index(after: end)...]
+                let prefix = rest.first == "*"
+                if prefix { rest.removeFirst() }
+                guard Self.hasWord(phrase) else { continue }
+                parts.append(Self.string(phrase) + (prefix ? "*" : ""))
+                words += 1
+            } else {
+                let end = rest.firstIndex { $0.isWhitespace || $0 == "\"" || $0 == "(" || $0 == ")" } ?? rest.endIndex
+                let token = rest[..<end]
+                rest = rest[end...]
+                if token == "AND" || token == "OR" || token == "NOT" {
+                    parts.append(String(token))
+                    continue
+                }
+                let stem = token.prefix { $0 != "*" }
+                let prefix = token.count > stem.count
+                guard token.dropFirst(stem.count).allSatisfy({ $0 == "*" }) else {
+                    throw APIError.badRequest("q: * may only end a word, as in vesti*")
+                }
+                guard Self.hasWord(stem) else {
+                    if prefix { throw APIError.badRequest("q: * must follow the start of a word, as in vesti*") }
+                    continue
+                }
+                parts.append(Self.string(stem) + (prefix ? "*" : ""))
+                words += 1
+            }
+        }
+        guard words > 0 else { throw APIError.badRequest("q has no words to search for") }
+        return parts.joined(separator: " ")
+    }
+
+    /// Whether the text holds anything the index keeps (letters or digits); a token
+    /// of punctuation alone would be an empty FTS5 phrase.
+    private static func hasWord(_ text: Substring) -> Bool {
+        text.contains { $0.isLetter || $0.isNumber }
+    }
+
+    /// An FTS5 string. The text never holds a double quote: the scan above ends
+    /// words and phrases at one.
+    private static func string(_ text: Substring) -> String {
+        "\"" + text + "\""
+    }
+}
