@@ -100,8 +100,7 @@ struct NodeClient: Sendable {
     /// A node's `GET /search`: its reply, or `NodeRequestError` saying why there is none.
     /// A 400 is the query's fault, not the node's: it comes back as `APIError.badRequest`.
     func search(_ node: NodeEndpoint, _ search: SearchRequest, timeout: Duration) async throws -> SearchReply {
-        let query = search.queryItems.map { "\($0)=\(Self.percentEncoded($1))" }.joined(separator: "&")
-        let response = try await self.http.execute(HTTPClientRequest(url: node.url + "/search?" + query), timeout: .init(timeout))
+        let response = try await self.http.execute(HTTPClientRequest(url: node.url + "/search?" + search.queryString), timeout: .init(timeout))
         let body = try await response.body.collect(upTo: self.maxReplyBytes)
         let error = try? JSONWire.decode(ErrorReply.self, from: body).error
         if response.status == .badRequest, let error { throw APIError.badRequest(error) }
@@ -113,21 +112,6 @@ struct NodeClient: Sendable {
         } catch {
             throw NodeRequestError("GET /search answered something other than search results")
         }
-    }
-
-    /// RFC 3986 unreserved characters stay, every other byte is %XX (so `+` and `&` too).
-    static func percentEncoded(_ value: String) -> String {
-        var encoded = ""
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                encoded.append(Character(UnicodeScalar(byte)))
-            default:
-                encoded += String(format: "%%%02X", byte)
-            }
-        }
-        return encoded
     }
 
     /// Starts a GET on the node and hands back the response with its body still streaming.

@@ -12,6 +12,7 @@ struct LoaderCommand: AsyncParsableCommand {
             loader --balancer URL --file PATH [--file PATH ...] [options]
             loader --file PATH --dry-run [options]
             loader menu [--balancer URL]
+            loader search WORDS --balancer URL [--limit N] [--author NAME] [--json]
             """,
         discussion: """
             \(Self.settings.fileHelp)
@@ -21,6 +22,8 @@ struct LoaderCommand: AsyncParsableCommand {
               cat notes.txt | loader --balancer http://127.0.0.1:4999 --file - --batch 1000
               loader --file samples/sample.txt --dry-run --seed 7
               loader menu     (the original's menu; also `loader` alone on a terminal)
+              loader search 'quiet harb*' --balancer http://127.0.0.1:4999
+              loader search '"quiet harbour" OR lamp' --author User2 --json
               echo '{"balancer": "http://lb:4999", "files": ["a.txt"]}' > l.json
               loader --config l.json
 
@@ -87,10 +90,20 @@ struct LoaderCommand: AsyncParsableCommand {
 
     enum Mode: String, ExpressibleByArgument {
         case menu
+        case search
     }
 
-    @Argument(help: "`menu` opens the original's interactive menu instead of sending files.")
+    @Argument(help: "`menu` opens the original's interactive menu; `search WORDS` looks sentences up instead of sending files.")
     var mode: Mode?
+
+    @Argument(help: "With `search`: the words to look for: words, \"a phrase\", prefix*, OR, NOT.")
+    var words: [String] = []
+
+    @Option(help: "With `search`: how many hits to print, 1 to \(SearchRequest.maxLimit). (default: \(SearchRequest.defaultLimit))")
+    var limit: Int?
+
+    @Option(help: "With `search`: only this author's sentences.")
+    var author: String?
 
     @Option(help: Self.settings.configHelp) var config: String?
     @Option(name: Settings.balancer.name, help: Settings.balancer.help) var balancer: String?
@@ -131,6 +144,11 @@ struct LoaderCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try await self.resolve()
+        if self.mode == .search {
+            try await self.search(configuration)
+            return
+        }
+        guard self.words.isEmpty else { throw ValidationError("unexpected argument '\(self.words[0])'") }
         if self.mode == .menu || (configuration.files.isEmpty && configuration.balancer == nil && !self.dryRun && isatty(STDIN_FILENO) == 1) {
             try await LoaderMain.runMenu(configuration)
             return
@@ -143,6 +161,23 @@ struct LoaderCommand: AsyncParsableCommand {
             throw ValidationError("give the balancer's address with --balancer http://HOST:4999, or use --dry-run")
         }
         let code = try await LoaderMain.run(configuration)
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    private func search(_ configuration: LoaderConfiguration) async throws {
+        guard !self.words.isEmpty else {
+            throw ValidationError("give the words to search for, e.g. loader search 'quiet harbour' --balancer http://127.0.0.1:4999")
+        }
+        guard let balancer = configuration.balancer else {
+            throw ValidationError("give the balancer's address with --balancer http://HOST:4999")
+        }
+        let request: SearchRequest
+        do {
+            request = try SearchRequest(q: self.words.joined(separator: " "), limit: self.limit.map(String.init), author: self.author)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        let code = await LoaderSearch.run(request, balancer: balancer, json: configuration.json, timeout: configuration.timeout)
         if code != 0 { throw ExitCode(code) }
     }
 

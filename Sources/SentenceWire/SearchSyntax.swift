@@ -2,7 +2,7 @@
 /// misread: every word becomes an FTS5 string, so punctuation (`don't`, `U.S.`,
 /// `a-b`) never turns into FTS5 syntax, and only what is listed here is syntax.
 ///
-/// - `word word`: both words (AND).
+/// - `word word`: both words (AND, written out in the FTS5 form).
 /// - `"a phrase"`: those words next to each other, in order.
 /// - `vesti*`: any word starting with `vesti`; `"a phr"*` the same for a phrase.
 /// - `OR`, `AND`, `NOT` (upper case) and parentheses, as in FTS5.
@@ -22,12 +22,24 @@ public enum SearchSyntax {
         }
         var parts: [String] = []
         var words = 0
+        // FTS5 reads two phrases side by side as AND, but not a group beside
+        // anything ("(a OR b) c" is its syntax error): every AND is written out.
+        var afterOperand = false
+        func operand(_ text: String) {
+            if afterOperand { parts.append("AND") }
+            parts.append(text)
+            afterOperand = text != "("
+        }
         var rest = Substring(query)
         while let first = rest.first {
             if first.isWhitespace {
                 rest.removeFirst()
-            } else if first == "(" || first == ")" {
-                parts.append(String(first))
+            } else if first == "(" {
+                operand("(")
+                rest.removeFirst()
+            } else if first == ")" {
+                parts.append(")")
+                afterOperand = true
                 rest.removeFirst()
             } else if first == "\"" {
                 rest.removeFirst()
@@ -39,7 +51,7 @@ public enum SearchSyntax {
                 let prefix = rest.first == "*"
                 if prefix { rest.removeFirst() }
                 guard Self.hasWord(phrase) else { continue }
-                parts.append(Self.string(phrase) + (prefix ? "*" : ""))
+                operand(Self.string(phrase) + (prefix ? "*" : ""))
                 words += 1
             } else {
                 let end = rest.firstIndex { $0.isWhitespace || $0 == "\"" || $0 == "(" || $0 == ")" } ?? rest.endIndex
@@ -47,6 +59,7 @@ public enum SearchSyntax {
                 rest = rest[end...]
                 if token == "AND" || token == "OR" || token == "NOT" {
                     parts.append(String(token))
+                    afterOperand = false
                     continue
                 }
                 let stem = token.prefix { $0 != "*" }
@@ -58,7 +71,7 @@ public enum SearchSyntax {
                     if prefix { throw APIError.badRequest("q: * must follow the start of a word, as in vesti*") }
                     continue
                 }
-                parts.append(Self.string(stem) + (prefix ? "*" : ""))
+                operand(Self.string(stem) + (prefix ? "*" : ""))
                 words += 1
             }
         }

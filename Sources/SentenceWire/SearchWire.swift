@@ -32,9 +32,27 @@ public struct SearchRequest: Sendable, Equatable {
         self.author = author
     }
 
-    /// The query string that asks a node the same thing.
-    public var queryItems: [(String, String)] {
-        [("q", self.query), ("limit", String(self.limit))] + (self.author.map { [("author", $0)] } ?? [])
+    /// The URL query that asks the same thing (`q=…&limit=…`), percent-encoded.
+    public var queryString: String {
+        let items = [("q", self.query), ("limit", String(self.limit))] + (self.author.map { [("author", $0)] } ?? [])
+        return items.map { "\($0)=\(Self.percentEncoded($1))" }.joined(separator: "&")
+    }
+
+    /// RFC 3986's unreserved characters stay; every other byte becomes %XX (`+`
+    /// and `&` too, which a server would otherwise read as a space or a separator).
+    static func percentEncoded(_ value: String) -> String {
+        let hex = Array("0123456789ABCDEF")
+        var encoded = ""
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                encoded.append(Character(UnicodeScalar(byte)))
+            default:
+                encoded += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0xF)])
+            }
+        }
+        return encoded
     }
 }
 

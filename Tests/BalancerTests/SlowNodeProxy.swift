@@ -8,8 +8,10 @@ import Synchronization
 /// Stands in front of a node and holds every insert (POST /sentence, /sentences) for
 /// `delay` before passing it on, as a node stuck in a long fsync would. The insert
 /// goes on even if the caller has given up meanwhile, so the node gets a copy the
-/// caller never hears about. Everything else passes at once, except that with
-/// `olderNode` it answers `POST /revocations` 404, as a node of an older version would.
+/// caller never hears about. A search (GET /search) is held as long, as a node
+/// busy with a huge query would hold it. Everything else passes at once, except
+/// that with `olderNode` it answers `POST /revocations` 404, as a node of an older
+/// version would.
 final class SlowNodeProxy: Sendable {
     let server: RunningServer
     private let counter: Counter
@@ -25,7 +27,10 @@ final class SlowNodeProxy: Sendable {
     static func start(before node: String, delay: Duration, olderNode: Bool = false, http: HTTPClient) async throws -> SlowNodeProxy {
         let counter = Counter()
         let router = Router()
-        router.on("{path}", method: .get) { request, _ in try await self.forward(request, to: node, http: http) }
+        router.on("{path}", method: .get) { request, _ in
+            if request.uri.path == "/search" { try await Task.sleep(for: delay) }
+            return try await self.forward(request, to: node, http: http)
+        }
         router.on("{path}", method: .post) { request, _ in
             var request = request
             let body = try await request.collectBody(upTo: 1 << 20)

@@ -46,9 +46,10 @@ enum SearchIndex {
     static let catchUpBatch: Int64 = 50_000
 
     /// Fails with a clear message when the linked libsqlite3 was built without FTS5.
-    static func requireFTS5(_ db: SQLiteConnection) throws {
+    /// `module`: the module to look for (tests name one no SQLite has).
+    static func requireFTS5(_ db: SQLiteConnection, module: String = "fts5") throws {
         do {
-            try db.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x)")
+            try db.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING \(module)(x)")
             try db.execute("DROP TABLE temp.fts5_probe")
         } catch let error as SQLiteError where error.message.contains("no such module") {
             throw SchemaProblem(
@@ -69,7 +70,7 @@ enum SearchIndex {
     /// Indexes the rows stored before the index existed, a batch per transaction,
     /// telling `progress` (done, total) after each. Rows stored since are indexed by
     /// the trigger, so only the scheduled range is read.
-    static func catchUp(_ db: SQLiteConnection, progress: (_ done: Int64, _ total: Int64) -> Void) throws {
+    static func catchUp(_ db: SQLiteConnection, progress: (_ done: Int64, _ total: Int64) throws -> Void) throws {
         guard let pending = Int64(try db.strings("SELECT value FROM node_meta WHERE key = '\(self.pendingKey)'").first ?? "") else { return }
         var done = Int64(try db.strings("SELECT value FROM node_meta WHERE key = '\(self.doneKey)'").first ?? "") ?? 0
         let total = try db.integer("SELECT count(*) FROM sentences WHERE seq <= \(pending)")
@@ -95,7 +96,7 @@ enum SearchIndex {
                 throw error
             }
             done = through
-            progress(indexed, total)
+            try progress(indexed, total)
         }
     }
 }

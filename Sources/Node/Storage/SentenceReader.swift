@@ -56,7 +56,7 @@ final class SentenceReader: @unchecked Sendable {
     /// The best `limit` matches among the newest `window` (see `SentenceSearch`).
     func search(_ request: SearchRequest, window: Int) throws -> SearchPage {
         guard let searcher = self.searcher else {
-            throw APIError.unavailable("this node's database has no search index (it was opened read-only, or created with --without-search-index)")
+            throw APIError.unavailable("this node's database has no search index (it was opened read-only, or created with --no-search-index)")
         }
         return try searcher.search(request, window: window)
     }

@@ -14,7 +14,7 @@ enum SentenceSchema {
     static let applicationID: Int64 = 0x534E_5443
     /// 3: the search index (`SearchIndex`).
     static let version: Int64 = 3
-    /// What a database created without the search index is (`--without-search-index`,
+    /// What a database created without the search index is (`--no-search-index`,
     /// for benchmarks): version 2, which a later start with the index brings up to date.
     static let versionWithoutSearch: Int64 = 2
 
@@ -104,7 +104,7 @@ enum SentenceSchema {
     static func prepare(_ db: SQLiteConnection, from contents: Contents, searchIndex: Bool = true) throws {
         let target = searchIndex ? self.version : self.versionWithoutSearch
         if !searchIndex && contents == .ours(version: self.version) {
-            throw SchemaProblem("already has a search index; --without-search-index applies to new databases only")
+            throw SchemaProblem("already has a search index; --no-search-index applies to new databases only")
         }
         guard contents != .ours(version: target) else { return }
         try db.execute("BEGIN IMMEDIATE")

@@ -62,7 +62,7 @@ final class SentenceWriter: @unchecked Sendable {
     /// before it existed are indexed here, with `indexing` told (done, total) per batch.
     init(
         path: String, contents: SentenceSchema.Contents, synchronous: Synchronous = .full, walAutocheckpoint: Int = defaultAutocheckpoint,
-        searchIndex: Bool = true, indexing: (_ done: Int64, _ total: Int64) -> Void = { _, _ in }
+        searchIndex: Bool = true, indexing: (_ done: Int64, _ total: Int64) throws -> Void = { _, _ in }
     ) throws {
         self.db = try SQLiteConnection(path: path)
         try self.db.execute("PRAGMA busy_timeout = 5000")
