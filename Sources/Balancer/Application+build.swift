@@ -59,7 +59,7 @@ func buildApplication(
             membership: membership, poller: poller,
             token: AdminToken(configuration.adminToken, disabled: "changing nodes is disabled: start the balancer with --admin-token (BALANCER_ADMIN_TOKEN)")
         ).addRoutes(to: router)
-        SearchRoutes(search: SearchFanOut(view: view, client: client, timeout: configuration.searchTimeout)).addRoutes(to: router)
+        SearchRoutes(search: SearchFanOut(view: view, client: client, timeout: configuration.searchTimeout, metrics: metrics)).addRoutes(to: router)
         DashboardRoutes().addRoutes(to: router)
     }
 

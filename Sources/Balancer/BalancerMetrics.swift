@@ -16,6 +16,18 @@ final class BalancerMetrics: Sendable {
     private let unavailableSentences: CoreMetrics.Counter
     private let joins: CoreMetrics.Counter
     private let leaves: CoreMetrics.Counter
+    private let searchDuration: CoreMetrics.Timer
+    private let searches: [SearchResult: CoreMetrics.Counter]
+
+    /// How a search through the balancer ended.
+    enum SearchResult: String, CaseIterable {
+        /// Every node answered.
+        case complete
+        /// Some nodes did not answer; the others' hits were returned.
+        case partial
+        /// No node answered (503).
+        case failed
+    }
 
     /// One node's metrics.
     private struct ServerMetrics {
@@ -67,7 +79,16 @@ final class BalancerMetrics: Sendable {
         self.unavailableSentences = CoreMetrics.Counter(label: "balancer_unavailable_total", factory: factory)
         self.joins = CoreMetrics.Counter(label: "balancer_membership_changes_total", dimensions: [("change", "joined")], factory: factory)
         self.leaves = CoreMetrics.Counter(label: "balancer_membership_changes_total", dimensions: [("change", "left")], factory: factory)
+        self.searchDuration = CoreMetrics.Timer(label: "balancer_search_duration_seconds", factory: factory)
+        self.searches = Dictionary(uniqueKeysWithValues: SearchResult.allCases.map { result in
+            (result, CoreMetrics.Counter(label: "balancer_searches_total", dimensions: [("result", result.rawValue)], factory: factory))
+        })
         for server in servers { self.register(server: server) }
+    }
+
+    func searched(_ result: SearchResult, duration: Duration) {
+        self.searches[result]?.increment()
+        self.searchDuration.record(duration: duration)
     }
 
     /// A node joined: its metrics start (again) from zero.

@@ -10,8 +10,10 @@ struct SearchFanOut: Sendable {
     let view: ClusterView
     let client: NodeClient
     let timeout: Duration
+    let metrics: BalancerMetrics
 
     func search(_ request: SearchRequest) async throws -> SearchReply {
+        let started = ContinuousClock.now
         let members = self.view.statuses()
         var answers: [(server: String, reply: SearchReply)] = []
         var missing = members.filter { !$0.up }.map { SearchMiss(server: $0.name, error: "down: \($0.lastError ?? "not answering")") }
@@ -36,8 +38,10 @@ struct SearchFanOut: Sendable {
         }
         missing.sort { $0.server < $1.server }
         guard !answers.isEmpty || members.isEmpty else {
+            self.metrics.searched(.failed, duration: ContinuousClock.now - started)
             throw APIError.unavailable("no node answered the search: " + missing.map { "\($0.server): \($0.error)" }.joined(separator: "; "))
         }
+        self.metrics.searched(missing.isEmpty ? .complete : .partial, duration: ContinuousClock.now - started)
         return SearchReply(
             hits: Self.merge(answers, limit: request.limit), truncated: answers.contains { $0.reply.truncated },
             partial: !missing.isEmpty, missing: missing

@@ -64,6 +64,10 @@ import Testing
             #expect(none.status == 503)
             let message = try none.decode(ErrorReply.self).error
             #expect(message.hasPrefix("no node answered the search: A: ") && message.contains("; B: "), "\(message)")
+            let metrics = String(buffer: try await cluster.http.get(cluster.url + "/metrics").body)
+            for line in [#"balancer_searches_total{result="partial"} 2"#, #"balancer_searches_total{result="failed"} 1"#, "balancer_search_duration_seconds_count 3"] {
+                #expect(metrics.contains(line), "\(line)")
+            }
         }
     }
 
