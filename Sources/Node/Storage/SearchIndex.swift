@@ -26,14 +26,29 @@ enum SearchIndex {
             INSERT INTO sentences_fts (rowid, sentence) SELECT seq, sentence FROM sentence_text WHERE seq = new.seq;
         END
         """,
-        // Before the row goes, while the view can still read the text FTS5 must remove.
-        """
+        deleteTrigger,
+    ]
+
+    /// Before the row goes, while the view can still read the text FTS5 must remove.
+    static let deleteTrigger = """
         CREATE TRIGGER IF NOT EXISTS sentences_fts_delete BEFORE DELETE ON sentences BEGIN
             INSERT INTO sentences_fts (sentences_fts, rowid, sentence)
                 SELECT 'delete', seq, sentence FROM sentence_text WHERE seq = old.seq;
         END
-        """,
-    ]
+        """
+
+    /// Deletes every sentence and empties the index with it, in the caller's
+    /// transaction. Row by row, the delete trigger costs about 20 µs a sentence (20 s
+    /// for a million); without it SQLite truncates the table, and FTS5 empties the
+    /// index at once.
+    static func deleteAll(_ db: SQLiteConnection, delete: SQLiteStatement) throws -> Int {
+        try db.execute("DROP TRIGGER sentences_fts_delete")
+        try delete.run()
+        let deleted = db.changes
+        try db.execute("INSERT INTO sentences_fts (sentences_fts) VALUES ('delete-all')")
+        try db.execute(self.deleteTrigger)
+        return deleted
+    }
 
     /// The node_meta key holding the highest `seq` that still needs indexing: rows at
     /// or below it, stored before the index existed, are indexed by `catchUp`.

@@ -51,6 +51,7 @@ final class SentenceWriter: @unchecked Sendable {
     private(set) var count: Int
     /// Revoked attempts on file; while there are none, inserts skip the lookup.
     private var revokedAttempts: Int
+    private let searchIndex: Bool
 
     /// Opens for writing a file `SentenceSchema.inspect` found to hold `contents`, and
     /// brings it up to date. Throws `SQLiteError` with `SQLITE_READONLY` (or
@@ -74,6 +75,7 @@ final class SentenceWriter: @unchecked Sendable {
         try self.db.execute("PRAGMA synchronous = \(synchronous.rawValue.uppercased())")
         // Litestream asks applications to leave checkpoints to it (0 turns SQLite's off).
         try self.db.execute("PRAGMA wal_autocheckpoint = \(max(0, walAutocheckpoint))")
+        self.searchIndex = searchIndex
         if searchIndex { try SearchIndex.requireFTS5(self.db) }
         try SentenceSchema.prepare(self.db, from: contents, searchIndex: searchIndex)
         if searchIndex { try SearchIndex.catchUp(self.db, progress: indexing) }
@@ -158,9 +160,15 @@ final class SentenceWriter: @unchecked Sendable {
             }
             return .inserted(stored)
         case .deleteAll:
-            try self.deleteAll.run()
-            count -= self.db.changes
-            return .deleted(self.db.changes)
+            let deleted: Int
+            if self.searchIndex {
+                deleted = try SearchIndex.deleteAll(self.db, delete: self.deleteAll)
+            } else {
+                try self.deleteAll.run()
+                deleted = self.db.changes
+            }
+            count -= deleted
+            return .deleted(deleted)
         case .revoke(let revocation):
             try self.revoke.bind(.text(revocation.attempt), .text(DocumentDate.now()))
             try self.revoke.run()
