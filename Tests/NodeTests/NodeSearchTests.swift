@@ -141,6 +141,8 @@ import Testing
                 ("/search?q=lamp&limit=0", "limit must be an integer from 1 to 1000"),
                 ("/search?q=lamp&limit=1001", "limit must be an integer from 1 to 1000"),
                 ("/search?q=lamp&author=", "author must be 1 to 256 bytes"),
+                ("/search?q=la%ZZmp", "q is not valid percent-encoded UTF-8"),
+                ("/search?q=la%FFmp", "q is not valid percent-encoded UTF-8"),
             ]
             for (uri, message) in cases {
                 let response = try await client.get(uri)
@@ -148,6 +150,11 @@ import Testing
                 #expect(response.errorMessage?.contains(message) == true, "\(uri.prefix(60)): \(response.errorMessage ?? "no message")")
             }
             #expect(try await client.search("lamp").hits.count == 1, "the node still searches")
+            // As forms and URLSearchParams send it: + is a space, %2B a plus.
+            _ = try await client.postJSON("/sentence", sentenceJSON(sentence: "c++ lamp keeper"))
+            let plus = try await client.get("/search?q=keeper+lamp&limit=5&q=ignored").decode(SearchReply.self)
+            #expect(plus.hits.map(\.sentence) == ["c++ lamp keeper"])
+            #expect(try await client.get("/search?q=%22c%2B%2B+lamp%22").decode(SearchReply.self).hits.count == 1)
         }
     }
 
