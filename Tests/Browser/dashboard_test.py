@@ -3,10 +3,11 @@
 Started by run.sh, which installs Chromium and Playwright and starts two storage
 nodes and a balancer on 127.0.0.1 (scripts/cluster.sh). It posts sentences (one of
 them HTML-looking), opens the dashboard at 1280x800 and 375x812 and checks the
-*rendered* page against the nodes' own data; then it kills node B and checks the
-page shows it down, and brings it back on a read-only volume and checks the page
-shows that. The node it starts is stopped again, by PID, whatever happens; run.sh
-stops the cluster.
+*rendered* page against the nodes' own data; it posts a few more sentences (one
+with accents, one HTML-looking) and searches them from the page's search box; then
+it kills node B and checks the page shows it down (and a search names it missing),
+and brings it back on a read-only volume and checks the page shows that. The node
+it starts is stopped again, by PID, whatever happens; run.sh stops the cluster.
 
 Environment: BIN_DIR (node binary), ARTIFACTS (screenshots, logs), CHROMIUM
 (browser executable, default /usr/bin/chromium), NODES and NODE_PIDS (NAME=URL and
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from playwright.sync_api import Error as PlaywrightError
@@ -35,6 +37,17 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 DATA = os.environ["DATA"]
 PAGE = 20  # the dashboard's page size (PAGE in dashboard.js)
 XSS = "<img src=x onerror=alert(1)>"
+# Searched for from the page's box. The HTML-looking one would set window.__xss if
+# it ever reached the page as markup.
+HTML_LIKE = '<img src=x onerror="window.__xss=1"> <b>vestido</b> rojo'
+SEARCHABLE = [
+    {"author": "User4", "sentence": "La acción del puerto"},
+    {"author": "User5", "sentence": HTML_LIKE},
+    {"author": "User4", "sentence": "Un vestido azul para el puerto"},
+    {"author": "User5", "sentence": "Vestimenta de gala en el puerto"},
+    {"author": "User4", "sentence": "El puerto de noche"},
+    {"author": "User5", "sentence": "Barcos en el puerto"},
+]
 
 processes = []  # (name, Popen) for everything this test started
 
@@ -135,6 +148,51 @@ def merged(lists):
 
 CARDS_JS = """() => [...document.querySelectorAll('#pub-list > li.pub-card')].map(li =>
   [li.dataset.node, li.dataset.id])"""
+
+# What the search panel shows, for waiting on it and for failure details.
+SEARCH_JS = """() => {
+  const error = document.getElementById('search-error');
+  return {
+    status: document.getElementById('search-status').textContent,
+    notes: [...document.querySelectorAll('#search-notes > li')].map(li => li.textContent),
+    error: error.hidden ? null : error.textContent,
+    hits: [...document.querySelectorAll('#search-results > li')].map(li => ({
+      node: li.dataset.node, id: li.dataset.id,
+      badge: li.querySelector('.badge').textContent,
+      author: li.querySelector('.search-hit__author').textContent,
+      date: li.querySelector('time').textContent, dateTitle: li.querySelector('time').title,
+      text: li.querySelector('.search-hit__snippet').textContent,
+      marks: [...li.querySelectorAll('mark')].map(m => m.textContent),
+    })),
+  };
+}"""
+
+
+def searched(test):
+    """JS for wait_js: true once a search has settled and `test(panel, arg)` holds."""
+    return ("(arg) => { if (document.getElementById('search-results').getAttribute('aria-busy') !== 'false') return false;"
+            " return (" + test + ")((" + SEARCH_JS + ")(), arg); }")
+
+
+def search_box(page, words, submit="Enter"):
+    """Types `words` into the search box and submits with Enter or the button."""
+    page.fill("#search-q", words)
+    if submit == "Enter":
+        page.press("#search-q", "Enter")
+    else:
+        page.click("#search-submit")
+
+
+def api_search(base, query, author=None):
+    """The balancer's own answer, which the page is checked against."""
+    params = {"q": query, "limit": "1000"}
+    if author:
+        params["author"] = author
+    status, reply = http("GET", f"{base}/search?{urllib.parse.urlencode(params)}")
+    if status != 200:
+        raise RuntimeError(f"GET /search?q={query} answered {status} {reply}")
+    return reply["hits"]
+
 
 SAME_CARDS_JS = """(expected) => {
   const cards = [...document.querySelectorAll('#pub-list > li.pub-card')];
@@ -369,6 +427,77 @@ def exercise(browser, base, nodes, usage, docs, node_data, node_bin):
     check("375 px: the page's scroll position is kept", abs(position - anchor_top) <= 2,
           f"card moved from {anchor_top} to {position}")
 
+    # --- search, from the box above Publications ------------------------------
+    status, reply = http("POST", f"{base}/sentences", SEARCHABLE)
+    if status not in (200, 201):
+        raise RuntimeError(f"posting the searchable sentences failed: {status} {reply}")
+    # The page is checked against the API's own answers, and node B's share of them
+    # is what goes missing once it is down.
+    puerto = api_search(base, "puerto")
+    check("search API finds every sentence with 'puerto', on both nodes",
+          sorted(hit["sentence"] for hit in puerto) == sorted(s["sentence"] for s in SEARCHABLE if "puerto" in s["sentence"])
+          and {hit["server"] for hit in puerto} == set(names), json.dumps(puerto)[:600])
+
+    accion = api_search(base, "accion")
+    search_box(page, "accion")
+    wait_js(page, "search box (Enter): 'accion' finds 'La acción del puerto' with 'acción' in a <mark>",
+            searched("(s) => s.status.includes('“accion”') && s.hits.length === 1 &&"
+                     " s.hits[0].text === 'La acción del puerto' && s.hits[0].marks.join('|') === 'acción'"),
+            detail_js=SEARCH_JS)
+    shown = page.evaluate(SEARCH_JS)["hits"]
+    check("search hit shows its node, author and date",
+          len(accion) == 1 and len(shown) == 1 and shown[0]["node"] == accion[0]["server"]
+          and shown[0]["badge"] == accion[0]["server"] and shown[0]["author"] == "User4"
+          and shown[0]["dateTitle"] == f"{accion[0]['date']} UTC" and shown[0]["date"].strip() != "",
+          f"API {accion}, page {shown}")
+
+    search_box(page, "vestido", submit="button")
+    wait_js(page, "search button: 'vestido' finds the HTML-looking sentence and the plain one, 'vestido' marked",
+            searched("(s, texts) => s.status.includes('“vestido”') && s.hits.length === texts.length &&"
+                     " texts.every(t => s.hits.some(h => h.text === t && h.marks.includes('vestido')))"),
+            [HTML_LIKE, "Un vestido azul para el puerto"], detail_js=SEARCH_JS)
+    check("search: the HTML-looking sentence shows as literal text ('<img …', '<b>vestido</b>')",
+          page.evaluate("() => { const t = document.getElementById('search-results').innerText;"
+                        " return t.includes('<img src=x onerror=\"window.__xss=1\">') && t.includes('<b>vestido</b> rojo'); }"))
+    check("search: no element was made from the sentence's markup and window.__xss is unset",
+          page.evaluate("() => document.querySelectorAll('#search-results img, #search-results b, #search-results script').length === 0"
+                        " && document.querySelectorAll('img').length === 0 && typeof window.__xss === 'undefined'"))
+
+    vesti = api_search(base, "vesti*")
+    search_box(page, "vesti*")
+    wait_js(page, "search: the prefix 'vesti*' finds vestido and Vestimenta, each match marked",
+            searched("(s, keys) => s.status.includes('“vesti*”') && keys.length === 3 && s.hits.length === keys.length &&"
+                     " s.hits.every(h => keys.includes(h.node + '/' + h.id) && h.marks.length > 0 && h.marks.every(m => /^vesti/i.test(m)))"),
+            [f"{hit['server']}/{hit['id']}" for hit in vesti], detail_js=SEARCH_JS)
+
+    by_user5 = api_search(base, "puerto", author="User5")
+    page.fill("#search-q", "puerto")
+    page.select_option("#search-author", "User5")
+    wait_js(page, "search: choosing an author searches again, only that author's hits",
+            searched("(s, keys) => s.status.includes('“puerto” by User5') && keys.length > 0 && s.hits.length === keys.length &&"
+                     " s.hits.every(h => h.author === 'User5' && keys.includes(h.node + '/' + h.id))"),
+            [f"{hit['server']}/{hit['id']}" for hit in by_user5], detail_js=SEARCH_JS)
+    page.select_option("#search-author", "")
+
+    search_box(page, "zanahoria")
+    wait_js(page, "search: no match says so",
+            searched("(s) => s.status === 'No sentence matches “zanahoria”.' && s.hits.length === 0 && s.error === null && !s.notes.length"),
+            detail_js=SEARCH_JS)
+
+    search_box(page, '"abc')
+    wait_js(page, "search: a bad query (unbalanced quote) shows the API's message and no results",
+            searched("(s) => s.error !== null && s.error.includes('unbalanced quote') && s.hits.length === 0 && s.status === ''"),
+            detail_js=SEARCH_JS)
+
+    asked = sum("/search?" in url for url in log["requests"])
+    search_box(page, "   ")
+    wait_js(page, "search: an empty query asks for words",
+            searched("(s) => s.status === 'Type one or more words to search for.' && s.hits.length === 0 && s.error === null"),
+            detail_js=SEARCH_JS)
+    time.sleep(0.5)
+    check("search: an empty query does not call the API", sum("/search?" in url for url in log["requests"]) == asked,
+          f"{sum('/search?' in url for url in log['requests']) - asked} requests")
+
     # --- a node is drained through the admin API, then undrained ----------------
     token = os.environ["ADMIN_TOKEN"]
     status, reply = http("POST", f"{base}/nodes/A/drain", token=token)
@@ -426,6 +555,11 @@ def exercise(browser, base, nodes, usage, docs, node_data, node_bin):
     docs["A"] = http("GET", f"{base}/nodes/A/sentence?order=desc&limit=10000")[1]
     wait_js(page, "publications for the live node still load", SAME_CARDS_JS,
             [["A", d["id"]] for d in docs["A"]][:PAGE], detail_js=CARDS_JS)
+    search_box(page, "puerto")
+    wait_js(page, "search with node B down: a note says B did not answer, A's hits still show",
+            searched("(s, keys) => s.status.includes('“puerto”') && s.notes.some(n => n.startsWith('Node B did not answer: ')) &&"
+                     " keys.length > 0 && s.hits.length === keys.length && s.hits.every(h => keys.includes(h.node + '/' + h.id))"),
+            [f"A/{hit['id']}" for hit in puerto if hit["server"] == "A"], detail_js=SEARCH_JS)
     page.select_option("#pub-node", "")
     time.sleep(1)
     page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-1280-node-down.png"))
@@ -451,6 +585,11 @@ def exercise(browser, base, nodes, usage, docs, node_data, node_bin):
                 " b.querySelector('.pill').textContent === 'READ ONLY' && !err.hidden && err.textContent.includes('read-only'); }",
                 timeout=10_000,
                 detail_js="() => [...document.querySelectorAll('.node-card')].map(c => c.innerText)")
+    search_box(page, "puerto")
+    wait_js(page, "search with node B back (read-only): no note, B's hits are back",
+            searched("(s, keys) => s.status.includes('“puerto”') && !s.notes.length &&"
+                     " s.hits.length === keys.length && s.hits.every(h => keys.includes(h.node + '/' + h.id))"),
+            [f"{hit['server']}/{hit['id']}" for hit in puerto], timeout=15_000, detail_js=SEARCH_JS)
     page.screenshot(path=os.path.join(ARTIFACTS, "dashboard-1280-node-read-only.png"))
     check("no alert or other dialog fired, to the end", not log["dialogs"], str(log["dialogs"]))
     uncaught = [e for e in log["errors"] if e.startswith("uncaught")]

@@ -1,6 +1,7 @@
-// System Info dashboard: live node cards, RAM/CPU charts, the balance bar and the
-// Publications list. Plain ES2020, no framework, no build step: the balancer embeds
-// this file and serves it under a CSP that forbids inline script and style.
+// System Info dashboard: live node cards, RAM/CPU charts, the balance bar, a search
+// across the nodes and the Publications list. Plain ES2020, no framework, no build
+// step: the balancer embeds this file and serves it under a CSP that forbids inline
+// script and style.
 //
 // Safety rule: sentence text, authors, node names and error messages come from
 // outside. They only ever reach the page through textContent / createElement,
@@ -13,6 +14,7 @@ const PAGE = 20;               // publications per page ("Load more")
 const NEW_POLL_MS = 3000;      // how often the selected view looks for new sentences
 const NEW_LIMIT = 100;         // newest page size when looking for new sentences
 const MAX_SHOWN = 400;         // cards kept while the user reads the top of the list
+const SEARCH_LIMIT = 20;       // hits per search: the best across all nodes
 const PALETTE_SIZE = 8;        // Okabe–Ito colours, defined in dashboard.css as .c0 … .c7
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -412,6 +414,29 @@ function drawChart(target, legend, metric, label) {
 }
 
 // ---------------------------------------------------------------------------
+// Sentence cards (Publications and Search)
+
+/** Author, node badge and date of a stored sentence; `block` prefixes the classes. */
+function cardHead(block, doc, node) {
+  const head = h("div", `${block}__head`);
+  head.append(h("span", `${block}__author`, doc.author));
+  const badge = h("span", `badge ${colourClasses(Math.max(0, indexOf(node)))}`, node);
+  badge.title = `Stored on node ${node}`;
+  head.append(badge);
+  const time = h("time", `${block}__date`);
+  const millis = parseUTC(doc.date);
+  if (Number.isFinite(millis)) {
+    time.dateTime = new Date(millis).toISOString();
+    time.textContent = dateFormat.format(millis);
+  } else {
+    time.textContent = String(doc.date ?? "");
+  }
+  time.title = `${doc.date} UTC`;
+  head.append(time);
+  return head;
+}
+
+// ---------------------------------------------------------------------------
 // Publications
 
 /**
@@ -562,23 +587,7 @@ const publications = {
     const li = h("li", "pub-card");
     li.dataset.node = node;
     li.dataset.id = String(doc.id);
-    const index = indexOf(node);
-    const head = h("div", "pub-card__head");
-    head.append(h("span", "pub-card__author", doc.author));
-    const badge = h("span", `badge ${colourClasses(Math.max(0, index))}`, node);
-    badge.title = `Stored on node ${node}`;
-    head.append(badge);
-    const time = h("time", "pub-card__date");
-    const millis = parseUTC(doc.date);
-    if (Number.isFinite(millis)) {
-      time.dateTime = new Date(millis).toISOString();
-      time.textContent = dateFormat.format(millis);
-    } else {
-      time.textContent = String(doc.date ?? "");
-    }
-    time.title = `${doc.date} UTC`;
-    head.append(time);
-    li.append(head, h("p", "pub-card__text", doc.sentence));
+    li.append(cardHead("pub-card", doc, node), h("p", "pub-card__text", doc.sentence));
     this.rememberAuthor(doc.author);
     return li;
   },
@@ -813,8 +822,133 @@ function buildNodeSelector() {
 }
 
 // ---------------------------------------------------------------------------
+// Search
+
+// Around each matched word in a hit's snippet. Private-use characters that the nodes
+// never store, so splitting on them is exact and no sentence can fake a highlight.
+const MARK_START = "\uE000";
+const MARK_END = "\uE001";
+
+/** A snippet as text nodes, matched words in <mark>s: markup in a sentence stays text. */
+function snippetNodes(snippet) {
+  const fragment = document.createDocumentFragment();
+  let mark = null;
+  for (const part of String(snippet ?? "").split(/([\uE000\uE001])/)) {
+    if (part === MARK_START) {
+      mark = h("mark", "search-hit__match");
+      fragment.append(mark);
+    } else if (part === MARK_END) {
+      mark = null;
+    } else if (part) {
+      (mark || fragment).append(document.createTextNode(part));
+    }
+  }
+  return fragment;
+}
+
+const search = {
+  generation: 0,       // bumped on every search; a late answer for an older one is dropped
+
+  init() {
+    $("search-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.run();
+    });
+    // A new filter applies to the words already searched for.
+    $("search-author").addEventListener("change", () => {
+      if ($("search-q").value.trim()) this.run();
+    });
+    // Emptying the box (its × or the keyboard) puts the panel back as it started.
+    $("search-q").addEventListener("input", (event) => {
+      if (!event.target.value.trim()) {
+        this.generation += 1;
+        this.show({});
+      }
+    });
+  },
+
+  async run() {
+    const q = $("search-q").value.trim();
+    const author = $("search-author").value;
+    this.generation += 1;
+    const generation = this.generation;
+    if (!q) {
+      // The API would only answer that q is required; say it in the user's terms.
+      this.show({ status: "Type one or more words to search for." });
+      return;
+    }
+    // The previous results stay until the new ones replace them: no flicker on a fast answer.
+    $("search-status").textContent = `Searching for “${q}”…`;
+    $("search-status").hidden = false;
+    $("search-results").setAttribute("aria-busy", "true");
+
+    const params = new URLSearchParams({ q, limit: String(SEARCH_LIMIT) });
+    if (author) params.set("author", author);
+    try {
+      const { body } = await getJSON(`/search?${params}`);
+      if (generation !== this.generation) return;
+      if (!body || !Array.isArray(body.hits)) throw new ApiError("unexpected /search reply", 200);
+      this.render(q, author, body);
+    } catch (error) {
+      if (generation !== this.generation) return;
+      // 400: the query itself is wrong, and the API's message says how to fix it.
+      const prefix = error.status === 400 ? "Not a valid search" : "Search failed";
+      this.show({ error: `${prefix}: ${error.message}` });
+    }
+  },
+
+  render(q, author, reply) {
+    const { hits } = reply;
+    const n = hits.length;
+    const by = author ? ` by ${author}` : "";
+    let status;
+    if (n === 0) status = `No sentence matches “${q}”${by}.`;
+    else if (n >= SEARCH_LIMIT) status = `The ${n} best matches for “${q}”${by}, best first.`;
+    else status = `${n} sentence${n === 1 ? " matches" : "s match"} “${q}”${by}, best first.`;
+
+    const notes = [];
+    const missing = Array.isArray(reply.missing) ? reply.missing : [];
+    for (const miss of missing) {
+      notes.push(["partial", `Node ${miss.server} did not answer: ${miss.error}. Its sentences are missing here.`]);
+    }
+    if (reply.partial && !missing.length) notes.push(["partial", "Some nodes did not answer; their sentences are missing here."]);
+    // Each node ranks only its newest matches of a very common word (--search-window).
+    if (reply.truncated) {
+      notes.push(["truncated", "Very common words: only each node's newest matches were ranked. More words narrow the search."]);
+    }
+    this.show({ status, notes, hits });
+  },
+
+  /** Puts the panel in one state; whatever is not given is cleared. */
+  show({ status = "", notes = [], hits = [], error = "" }) {
+    $("search-status").textContent = status;
+    $("search-status").hidden = !status;
+    $("search-notes").replaceChildren(...notes.map(([kind, text]) => h("li", `search-note search-note--${kind}`, text)));
+    $("search-error").textContent = error;
+    $("search-error").hidden = !error;
+    $("search-results").replaceChildren(...hits.map((hit) => this.card(hit)));
+    $("search-results").setAttribute("aria-busy", "false");
+  },
+
+  card(hit) {
+    const node = String(hit.server ?? "");
+    const li = h("li", "search-hit");
+    li.dataset.node = node;
+    li.dataset.id = String(hit.id);
+    const text = h("p", "search-hit__snippet");
+    text.append(snippetNodes(hit.snippet));
+    // A long sentence is cut around its matches: the whole of it on hover.
+    const shown = String(hit.snippet ?? "").replace(/[\uE000\uE001]/g, "");
+    if (typeof hit.sentence === "string" && shown !== hit.sentence) text.title = hit.sentence;
+    li.append(cardHead("search-hit", hit, node), text);
+    return li;
+  },
+};
+
+// ---------------------------------------------------------------------------
 
 function start() {
+  search.init();
   publications.init();
   // Charts are drawn at their real width: redraw when the layout changes.
   let pending = 0;
