@@ -11,8 +11,8 @@
 #   make compose-down  stop and remove it, keeping the volumes (VOLUMES=1: those too)
 #   make bench   every performance target, measured and written to bench/RESULTS.md,
 #                Litestream's figures to bench/BACKUP.md and the search index's to
-#                bench/SEARCH.md (figures, not pass/fail; about 45 minutes)
-#   make bench-search  the search index's figures alone (bench/SEARCH.md; about 8 minutes)
+#                bench/SEARCH.md (figures, not pass/fail; about 40 minutes)
+#   make bench-search  the search index's figures alone (bench/SEARCH.md; about 5 minutes)
 
 SHELL := /bin/bash
 
