@@ -10,7 +10,7 @@
 #      and its next start.
 # Writes bench/SEARCH.md. Figures, not pass/fail: it stops only when sentences fail
 # to store or a search fails. About 4 minutes here (2 cores), after
-# `swift build -c release` (a minute here even with nothing to rebuild).
+# `swift build -c release` (up to a minute here even when nothing changed).
 #
 #   bench/search.sh
 #   SEARCH_SENTENCES=50000 SEARCH_QUERIES=100 BENCH_ROUNDS=1 bench/search.sh   # a smoke run
