@@ -10,12 +10,13 @@
 #   make compose-up    the compose file on Docker, or on podman set up here (NODES=3: three nodes)
 #   make compose-down  stop and remove it, keeping the volumes (VOLUMES=1: those too)
 #   make bench   every performance target, measured and written to bench/RESULTS.md,
-#                and Litestream's figures to bench/BACKUP.md
-#                (figures, not pass/fail; about 35 minutes)
+#                Litestream's figures to bench/BACKUP.md and the search index's to
+#                bench/SEARCH.md (figures, not pass/fail; about 40 minutes)
+#   make bench-search  the search index's figures alone (bench/SEARCH.md; about 5 minutes)
 
 SHELL := /bin/bash
 
-.PHONY: demo test deps build swift-test fault-test browser-test kernel-test deploy-check compose-test kube-test compose-up compose-down bench clean
+.PHONY: demo test deps build swift-test fault-test browser-test kernel-test deploy-check compose-test kube-test compose-up compose-down bench bench-search clean
 
 demo: deps
 	@BACKUP="$(BACKUP)" bash scripts/demo.sh
@@ -83,6 +84,12 @@ compose-down:
 bench: deps
 	bash bench/run.sh
 	bash bench/backup.sh
+	bash bench/search.sh
+
+# Insert throughput with the search index and without, search latency on a million
+# sentences, the index's size, and indexing an existing database at first start.
+bench-search: deps
+	bash bench/search.sh
 
 clean:
 	rm -rf .build data .build-image

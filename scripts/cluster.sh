@@ -18,11 +18,12 @@
 # Ports: 0 (the system chooses) unless --port says otherwise. Every server gets
 # --port-file, and a start returns once that file names the port (the server
 # listens), or fails with the end of the server's log when it exits first or
-# takes 30 s. CLUSTER_URL, CLUSTER_PORT, CLUSTER_PID and CLUSTER_LOG map each
-# name (the balancer's is "balancer") to what they say. cluster_cleanup stops
-# exactly the processes started here, by PID, and removes the temporary
-# folder; it runs on exit, unless the caller sets an EXIT trap of its own,
-# which must then call it.
+# takes CLUSTER_START_TIMEOUT seconds (default 30; more for a node that indexes
+# a large database for search before it listens). CLUSTER_URL, CLUSTER_PORT,
+# CLUSTER_PID and CLUSTER_LOG map each name (the balancer's is "balancer") to
+# what they say. cluster_cleanup stops exactly the processes started here, by
+# PID, and removes the temporary folder; it runs on exit, unless the caller
+# sets an EXIT trap of its own, which must then call it.
 
 CLUSTER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CLUSTER_BIN="${CLUSTER_BIN:-$CLUSTER_ROOT/.build/debug}"
@@ -58,7 +59,7 @@ cluster_start() {
     pid=$!
     CLUSTER_PID[$name]=$pid
     CLUSTER_LOG[$name]=$log
-    for _ in $(seq 600); do
+    for _ in $(seq $((${CLUSTER_START_TIMEOUT:-30} * 20))); do
         if [ -s "$port_file" ]; then
             CLUSTER_PORT[$name]="$(<"$port_file")"
             CLUSTER_URL[$name]="http://127.0.0.1:${CLUSTER_PORT[$name]}"
