@@ -12,8 +12,11 @@ public enum SearchSyntax {
     /// Longest query accepted, in UTF-8 bytes.
     public static let maxQueryBytes = 1024
 
-    /// The FTS5 form of `query`, or a `badRequest` saying what is wrong with it.
-    public static func fts5(_ query: String) throws(APIError) -> String {
+    /// The FTS5 form of `query`, or a `badRequest` saying what is wrong with it; and
+    /// whether it is one word or one phrase alone (no operator, no group): such a
+    /// query is ranked without bm25's rarity factor, which is the same for all its
+    /// hits (see the node's `PhraseRank`).
+    public static func translate(_ query: String) throws(APIError) -> (fts5: String, singlePhrase: Bool) {
         guard query.utf8.count <= self.maxQueryBytes else {
             throw APIError.badRequest("q is longer than \(self.maxQueryBytes) bytes")
         }
@@ -76,7 +79,7 @@ public enum SearchSyntax {
             }
         }
         guard words > 0 else { throw APIError.badRequest("q has no words to search for") }
-        return parts.joined(separator: " ")
+        return (parts.joined(separator: " "), parts.count == 1)
     }
 
     /// Whether the text holds anything the index keeps (letters or digits); a token

@@ -6,6 +6,8 @@ public struct SearchRequest: Sendable, Equatable {
     /// The query as typed, and its FTS5 form (see `SearchSyntax`).
     public var query: String
     public var fts5: String
+    /// One word or one phrase alone (see `SearchSyntax.translate`).
+    public var singlePhrase: Bool
     public var limit: Int
     public var author: String?
 
@@ -15,7 +17,7 @@ public struct SearchRequest: Sendable, Equatable {
             throw APIError.badRequest("q is required: the words to search for, e.g. q=harbour or q=\"quiet harbour\"")
         }
         self.query = q
-        self.fts5 = try SearchSyntax.fts5(q)
+        (self.fts5, self.singlePhrase) = try SearchSyntax.translate(q)
         if let limit {
             guard let value = Int(limit), (1...Self.maxLimit).contains(value) else {
                 throw APIError.badRequest("limit must be an integer from 1 to \(Self.maxLimit)")

@@ -177,6 +177,46 @@ import Testing
         }
     }
 
+    /// A word or a phrase alone is ranked by `PhraseRank`, without bm25's rarity
+    /// factor: the order must be bm25's own, as SQLite computes it.
+    @Test(arguments: [#""faro del puerto""#, "faro", "puer*"])
+    func aPhraseAloneIsInBm25sOrder(query: String) async throws {
+        var fixture = try NodeFixture()
+        defer { fixture.remove() }
+        fixture.configuration.searchWindow = 0
+        let path = fixture.configuration.databasePath
+        try await fixture.withNode { client in
+            var generator = SystemRandomNumberGenerator()
+            let sentences = (0..<300).map { index in
+                let filler = (0..<Int.random(in: 0...12, using: &generator)).map { "palabra\($0 * index % 7)" }
+                let repeats = Array(repeating: "el faro del puerto", count: Int.random(in: 1...3, using: &generator))
+                return (repeats + filler).shuffled(using: &generator).joined(separator: " ")
+            }
+            _ = try await client.postJSON("/sentences", batchJSON(sentences.map { SentenceInput(author: "User1", sentence: $0) }))
+            let hits = try await client.search(query, limit: 1000).hits
+            #expect(hits.count == 300)
+            let db = try SQLiteConnection(path: path)
+            defer { db.close() }
+            let fts5 = try SearchSyntax.translate(query).fts5.replacingOccurrences(of: "'", with: "''")
+            let bm25Order = try db.strings(
+                """
+                SELECT sentences.id FROM sentences_fts JOIN sentences ON sentences.seq = sentences_fts.rowid
+                WHERE sentences_fts MATCH '\(fts5)' ORDER BY bm25(sentences_fts), sentences_fts.rowid DESC
+                """
+            )
+            #expect(hits.map(\.id) == bm25Order)
+        }
+    }
+
+    @Test func phraseRankPrefersMoreOccurrencesInShorterSentences() {
+        let once = PhraseRank.score(instances: 1, tokens: 10, averageTokens: 10)
+        #expect(PhraseRank.score(instances: 2, tokens: 10, averageTokens: 10) < once)
+        #expect(PhraseRank.score(instances: 1, tokens: 5, averageTokens: 10) < once)
+        #expect(PhraseRank.score(instances: 1, tokens: 20, averageTokens: 10) > once)
+        #expect(once < 0 && abs(once + 1) < 1e-9, "k1 1.2, b 0.75: one occurrence in an average sentence scores -1")
+        #expect(PhraseRank.score(instances: 1, tokens: 7, averageTokens: 0) == once, "no average yet: length counts as average")
+    }
+
     /// FTS5's integrity check, against the documents too (rank 1), and one index
     /// entry per document.
     static func expectIndexMatchesDocuments(_ path: String, count: Int) throws {

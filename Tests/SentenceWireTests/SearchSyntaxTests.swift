@@ -29,7 +29,7 @@ import Testing
         ("acción ÑANDÚ 🎉x", #""acción" AND "ÑANDÚ" AND "🎉x""#),
     ])
     func queriesBecomeFTS5(typed: String, fts5: String) throws {
-        #expect(try SearchSyntax.fts5(typed) == fts5)
+        #expect(try SearchSyntax.translate(typed).fts5 == fts5)
     }
 
     @Test(arguments: [
@@ -47,17 +47,25 @@ import Testing
         ("a\u{0}b", "q must not contain NUL characters"),
     ])
     func badQueriesAreRefusedWithAReason(typed: String, message: String) {
-        #expect(throws: APIError.badRequest(message)) { try SearchSyntax.fts5(typed) }
+        #expect(throws: APIError.badRequest(message)) { try SearchSyntax.translate(typed) }
+    }
+
+    @Test(arguments: [
+        ("lamp", true), ("  vesti* ", true), (#""quiet harbour""#, true), (#""quiet harb"*"#, true), ("lamp , ;", true),
+        ("quiet harbour", false), ("lamp OR tide", false), ("(lamp)", false), ("NOT lamp", false),
+    ])
+    func aWordOrAPhraseAloneIsSingle(typed: String, single: Bool) throws {
+        #expect(try SearchSyntax.translate(typed).singlePhrase == single)
     }
 
     @Test func theLengthLimitIsInBytes() throws {
         let longest = String(repeating: "a", count: SearchSyntax.maxQueryBytes)
-        #expect(try SearchSyntax.fts5(longest) == "\"\(longest)\"")
-        #expect(throws: APIError.badRequest("q is longer than 1024 bytes")) { try SearchSyntax.fts5(longest + "a") }
+        #expect(try SearchSyntax.translate(longest).fts5 == "\"\(longest)\"")
+        #expect(throws: APIError.badRequest("q is longer than 1024 bytes")) { try SearchSyntax.translate(longest + "a") }
         // 512 two-byte letters fit, 513 do not.
-        #expect(throws: APIError.badRequest("q is longer than 1024 bytes")) { try SearchSyntax.fts5(String(repeating: "ñ", count: 513)) }
-        #expect(try SearchSyntax.fts5(String(repeating: "ñ", count: 512)).count == 514)
-        #expect(throws: APIError.badRequest("q is longer than 1024 bytes")) { try SearchSyntax.fts5(String(repeating: "x ", count: 5000)) }
+        #expect(throws: APIError.badRequest("q is longer than 1024 bytes")) { try SearchSyntax.translate(String(repeating: "ñ", count: 513)) }
+        #expect(try SearchSyntax.translate(String(repeating: "ñ", count: 512)).fts5.count == 514)
+        #expect(throws: APIError.badRequest("q is longer than 1024 bytes")) { try SearchSyntax.translate(String(repeating: "x ", count: 5000)) }
     }
 
     @Test func parametersHaveDefaultsAndBounds() throws {

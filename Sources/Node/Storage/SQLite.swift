@@ -118,6 +118,16 @@ final class SQLiteConnection {
         return prepared
     }
 
+    /// Runs `body` with a raw statement finalized right after, for the few calls
+    /// the wrapper does not cover (binding a pointer).
+    func withStatement(_ sql: String, _ body: (OpaquePointer) throws -> Void) throws {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v2(self.handle, sql, -1, &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw self.error(rc) }
+        defer { sqlite3_finalize(statement) }
+        try body(statement)
+    }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes64(self.handle)) }
 

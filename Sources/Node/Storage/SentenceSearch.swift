@@ -21,8 +21,9 @@ struct SearchPage: Sendable {
 struct SentenceSearch {
     private let newestMatches: SQLiteStatement
     private let newestMatchesByAuthor: SQLiteStatement
-    private let best: SQLiteStatement
-    private let bestByAuthor: SQLiteStatement
+    /// Ranked with bm25, or with `PhraseRank` for a query of one phrase.
+    private let best: [Bool: SQLiteStatement]
+    private let bestByAuthor: [Bool: SQLiteStatement]
     private let hit: SQLiteStatement
 
     /// Nil when the database has no search index (it was opened read-only before
@@ -39,20 +40,28 @@ struct SentenceSearch {
             WHERE sentences_fts MATCH ?1 AND sentences.author = ?3 ORDER BY sentences_fts.rowid DESC LIMIT 1 OFFSET ?2
             """
         )
-        // bm25 as a result column, not FTS5's `ORDER BY rank`: FTS5 would rank every
-        // match before applying the rowid bound.
-        self.best = try db.prepare(
-            """
-            SELECT rowid, bm25(sentences_fts) AS score FROM sentences_fts
-            WHERE sentences_fts MATCH ?1 AND rowid > ?2 ORDER BY score, rowid DESC LIMIT ?3
-            """
-        )
-        self.bestByAuthor = try db.prepare(
-            """
-            SELECT sentences_fts.rowid, bm25(sentences_fts) AS score FROM sentences_fts JOIN sentences ON sentences.seq = sentences_fts.rowid
-            WHERE sentences_fts MATCH ?1 AND sentences_fts.rowid > ?2 AND sentences.author = ?4 ORDER BY score, sentences_fts.rowid DESC LIMIT ?3
-            """
-        )
+        try PhraseRank.register(db)
+        // The rank as a result column, not FTS5's `ORDER BY rank`: FTS5 would rank
+        // every match before applying the rowid bound.
+        var best: [Bool: SQLiteStatement] = [:]
+        var bestByAuthor: [Bool: SQLiteStatement] = [:]
+        for singlePhrase in [false, true] {
+            let rank = singlePhrase ? PhraseRank.name : "bm25"
+            best[singlePhrase] = try db.prepare(
+                """
+                SELECT rowid, \(rank)(sentences_fts) AS score FROM sentences_fts
+                WHERE sentences_fts MATCH ?1 AND rowid > ?2 ORDER BY score, rowid DESC LIMIT ?3
+                """
+            )
+            bestByAuthor[singlePhrase] = try db.prepare(
+                """
+                SELECT sentences_fts.rowid, \(rank)(sentences_fts) AS score FROM sentences_fts JOIN sentences ON sentences.seq = sentences_fts.rowid
+                WHERE sentences_fts MATCH ?1 AND sentences_fts.rowid > ?2 AND sentences.author = ?4 ORDER BY score, sentences_fts.rowid DESC LIMIT ?3
+                """
+            )
+        }
+        self.best = best
+        self.bestByAuthor = bestByAuthor
         // The snippet only for the hits returned: it re-reads and re-tokenizes the text.
         self.hit = try db.prepare(
             """
@@ -86,7 +95,7 @@ struct SentenceSearch {
             }
             below.reset()
         }
-        let ranking = request.author == nil ? self.best : self.bestByAuthor
+        let ranking = (request.author == nil ? self.best : self.bestByAuthor)[request.singlePhrase]!
         try ranking.bind([.text(request.fts5), .integer(after), .integer(Int64(request.limit))] + author)
         var top: [(seq: Int64, score: Double)] = []
         while try ranking.step() { top.append((ranking.integer(0), ranking.double(1))) }
