@@ -304,7 +304,7 @@ def report(work, root):
         return rows
 
     mixed = json.load(open(f"{work}/latency.json"))
-    lines += latency_rows(mixed, "5,000 (default)", KINDS + tuple(list(subsets)[1:]) + ("all",))
+    lines += latency_rows(mixed, "2,000 (default)", KINDS + tuple(list(subsets)[1:]) + ("all",))
     window0 = json.load(open(f"{work}/latency-window0.json")) if os.path.exists(f"{work}/latency-window0.json") else []
     lines += latency_rows(window0, "0 (rank every match)", ("common",))
     p99 = percentile([r["ms"] for r in mixed], 99)

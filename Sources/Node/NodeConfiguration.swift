@@ -37,7 +37,7 @@ struct NodeConfiguration: Sendable {
     /// SQLite's automatic checkpoint threshold in WAL pages; 0 leaves checkpoints to Litestream.
     var walAutocheckpoint = 1000
     /// How many of a search's newest matches are ranked (0: all); see `SentenceSearch`.
-    var searchWindow = 5000
+    var searchWindow = 2000
     /// The full-text index; off only to measure what it costs.
     var searchIndex = true
     var logLevel: Logger.Level = .info
