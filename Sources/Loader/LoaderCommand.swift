@@ -149,6 +149,7 @@ struct LoaderCommand: AsyncParsableCommand {
             return
         }
         guard self.words.isEmpty else { throw ValidationError("unexpected argument '\(self.words[0])'") }
+        guard self.limit == nil && self.author == nil else { throw ValidationError("--limit and --author apply to `loader search` only") }
         if self.mode == .menu || (configuration.files.isEmpty && configuration.balancer == nil && !self.dryRun && isatty(STDIN_FILENO) == 1) {
             try await LoaderMain.runMenu(configuration)
             return

@@ -56,6 +56,8 @@ import Testing
             #expect(unbalanced.status == 2 && unbalanced.error.contains("unbalanced quote"), "\(unbalanced.error)")
             let noWords = try await ChildProcess.run("loader", ["search", "--balancer", cluster.url])
             #expect(noWords.status == 2 && noWords.error.contains("give the words to search for"))
+            let misplaced = try await ChildProcess.run("loader", ["--file", "-", "--limit", "5", "--balancer", cluster.url])
+            #expect(misplaced.status == 2 && misplaced.error.contains("--limit and --author apply to `loader search` only"), "\(misplaced.error)")
             let noBalancer = try await ChildProcess.run("loader", ["search", "lamp"], environment: ["LOADER_BALANCER": ""])
             #expect(noBalancer.status == 2 && noBalancer.error.contains("--balancer"), "\(noBalancer.error)")
 
