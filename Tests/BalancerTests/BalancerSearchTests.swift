@@ -72,13 +72,17 @@ import Testing
     }
 
     @Test func aSlowNodeIsCutOffAtTheTimeout() async throws {
-        try await ClusterFixture.run(nodeDelay: ["B": .seconds(5)], configure: { $0.searchTimeout = .milliseconds(500) }) { cluster in
+        // Generous figures: the suites run in parallel on two cores, and A must answer in time.
+        try await ClusterFixture.run(nodeDelay: ["B": .seconds(10)], configure: { $0.searchTimeout = .seconds(3) }) { cluster in
             let onA = try await Self.store(cluster, on: "A", ["faro del puerto"])
             _ = try await Self.store(cluster, on: "B", ["otro faro"])
+            #expect(try await eventually { try await cluster.nodeStatuses().allSatisfy(\.up) })
             let started = ContinuousClock.now
-            let reply = try await Self.search(cluster, "faro").decode(SearchReply.self)
+            let response = try await Self.search(cluster, "faro")
             let took = ContinuousClock.now - started
-            #expect(took < .seconds(3), "answered after \(took), not after B's 5 s")
+            #expect(response.status == 200, "\(String(buffer: response.body))")
+            let reply = try response.decode(SearchReply.self)
+            #expect(took < .seconds(8), "answered after \(took), not after B's 10 s")
             #expect(reply.partial == true && reply.hits.map(\.id) == onA)
             #expect(reply.missing == [SearchMiss(server: "B", error: "timed out")])
         }
