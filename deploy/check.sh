@@ -199,7 +199,7 @@ broken_copies_refused() {
         fi
         if output=$("$lint"); then
             log "  $file: '$expression' was not refused"; status=1
-        elif ! printf '%s\n' "$output" | grep -qF -- "$expected"; then
+        elif ! grep -qF -- "$expected" <<<"$output"; then
             log "  $file: '$expression' refused, but not for '$expected':"; printf '%s\n' "$output"; status=1
         else
             refused=$((refused + 1))
@@ -246,7 +246,7 @@ sample_text() {
     log "  + loader --file samples/sample.txt --dry-run | wc -l; grep -n for lines over 80 characters"
     sentences=$("$CLUSTER_BIN/loader" --file samples/sample.txt --dry-run 2>/dev/null | wc -l) \
         || { log "  the loader refused samples/sample.txt"; return 1; }
-    wide=$(LC_ALL=C.UTF-8 grep -n '^.\{81,\}' samples/sample.txt | cut -d: -f1 | head -5 | paste -sd' ')
+    wide=$(LC_ALL=C.UTF-8 grep -n '^.\{81,\}' samples/sample.txt | cut -d: -f1 | sed -n 1,5p | paste -sd' ')
     log "  $sentences sentences, $(wc -l <samples/sample.txt) lines," \
         "non-ASCII: $(LC_ALL=C.UTF-8 grep -oP '[^\x00-\x7F]' samples/sample.txt | sort -u | tr -d '\n')"
     [ "$sentences" -ge "$MIN_SENTENCES" ] || { log "  fewer than $MIN_SENTENCES sentences"; return 1; }
@@ -272,7 +272,7 @@ kubernetes_schemas() {
     output=$("${offline[@]}" "$KUBERNETES_VALIDATE" --kubernetes-version "$KUBERNETES_SCHEMA" --strict \
         "$KUBE_WORK/rendered.yaml" 2>&1) || status=1
     printf '%s\n' "$output" | sed "s|$KUBE_WORK/||; s/^/  /"
-    if printf '%s\n' "$output" | grep -q '^WARN'; then status=1; fi
+    if grep -q '^WARN' <<<"$output"; then status=1; fi
     [ "$(printf '%s\n' "$output" | grep -c ' passed for resource ')" = "$(grep -c '^kind:' "$KUBE_WORK/rendered.yaml")" ] || status=1
     return $status
 }

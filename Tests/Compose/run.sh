@@ -160,7 +160,8 @@ done
 log "replication right after the load: node-a '$first_a', node-b '$first_b'; both 'replicating 0' after $((SECONDS - replicas_started)) s"
 nodes | json "' '.join('%s:%s' % (n['name'], (n.get('replication') or {}).get('status')) for n in data)" \
     | grep -qx 'A:replicating B:replicating' || fail "the balancer's /nodes does not show both replicating: $(nodes)"
-curl -fsS "$URL/metrics" | grep -q '^balancer_node_replication_lag_seconds{server="A"} ' \
+metrics=$(curl -fsS "$URL/metrics") || fail "GET /metrics"
+grep -q '^balancer_node_replication_lag_seconds{server="A"} ' <<<"$metrics" \
     || fail "/metrics has no balancer_node_replication_lag_seconds for A"
 BACKUPS=$(engine volume inspect --format '{{.Mountpoint}}' "${PROJECT}_backups")
 replica_files=""
@@ -173,11 +174,15 @@ ok "replicas: both nodes replicating with lag 0 (/usage, /nodes, /metrics); LTX 
 
 # --- 3. every endpoint through the published port ---------------------------------
 curl -fsS "$URL/health" | json "data['status']" | grep -qx ok || fail "/health"
-curl -fsS "$URL/" | grep -q '<html' || fail "/ (dashboard) is not HTML"
-for asset in $(curl -fsS "$URL/" | grep -o -E '(src|href)="/[^"]+"' | sed -E 's/^(src|href)="//; s/"$//' | sort -u); do
+# Whole bodies first, then grep: `curl | grep -q` fails under pipefail once grep
+# stops reading a body larger than the pipe buffer (curl: (23) Failed writing body).
+dashboard=$(curl -fsS "$URL/") || fail "GET /"
+grep -q '<html' <<<"$dashboard" || fail "/ (dashboard) is not HTML"
+for asset in $(grep -o -E '(src|href)="/[^"]+"' <<<"$dashboard" | sed -E 's/^(src|href)="//; s/"$//' | sort -u); do
     curl -fsS -o /dev/null "$URL$asset" || fail "dashboard asset $asset"
 done
-curl -fsS "$URL/metrics" | grep -q '^balancer_' || fail "/metrics has no balancer_ series"
+metrics=$(curl -fsS "$URL/metrics") || fail "GET /metrics"
+grep -q '^balancer_' <<<"$metrics" || fail "/metrics has no balancer_ series"
 [ "$(post 'Sent through the published port')" = 201 ] || fail "POST /sentence"
 curl -fsS -H 'Content-Type: application/json' \
     -d '[{"author":"User2","sentence":"First of a batch"},{"author":"User3","sentence":"Second of a batch"}]' \
@@ -248,7 +253,7 @@ wait_for 60 "node-a rejoins after the restore" node_up A True
 rejoined=$((SECONDS - down_at))
 # podman's own log of the container (docker-compose 1.29's `logs` through podman's
 # API was seen to return nothing but its header right after a start).
-restored_log() { engine logs "${PROJECT}_node-a_1" 2>&1 | grep -q 'restored the database from the replica'; }
+restored_log() { engine logs "${PROJECT}_node-a_1" 2>&1 | grep -c 'restored the database from the replica' >/dev/null; }
 restored_log || fail "node-a's log does not say it restored from the replica: $(engine logs --tail 10 "${PROJECT}_node-a_1" 2>&1)"
 curl -fsS "$URL/nodes/A/sentence" | json "'\n'.join(sorted('%s %s' % (d['id'], d['sentence']) for d in data))" >"$WORK/a-after.txt"
 diff -q "$WORK/a-before.txt" "$WORK/a-after.txt" >/dev/null \
