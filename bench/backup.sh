@@ -11,7 +11,6 @@
 source "$(dirname "$0")/lib.sh"
 need curl
 build_release
-say() { echo "bench: $*" >&2; }
 OUT="$ROOT/bench/BACKUP.md"
 CONFIG="$ROOT/deploy/litestream/litestream.yml"
 

@@ -21,6 +21,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# say: a progress line on standard error. record KEY VALUE: one figure, into the
+# script's own $RESULTS file.
+say() { echo "bench: $*" >&2; }
+record() { echo "$1 $2" >> "$RESULTS"; }
+
 # need PACKAGE...: Debian packages a benchmark needs (wrk, nginx).
 need() { bash "$ROOT/scripts/install-packages.sh" "$@" >&2; }
 

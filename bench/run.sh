@@ -22,8 +22,6 @@ need wrk nginx
 build_release
 : > "$RESULTS"
 
-record() { echo "$1 $2" >> "$RESULTS"; }
-say() { echo "bench: $*" >&2; }
 
 # wrk_run URL CONNECTIONS [WRK-OPTIONS...]: POST /sentence for SECONDS_PER_RUN;
 # stops the benchmark if any reply was not 2xx.

@@ -32,8 +32,6 @@ build_release
 : > "$RESULTS"
 began=$EPOCHREALTIME
 
-record() { echo "$1 $2" >> "$RESULTS"; }
-say() { echo "bench: $*" >&2; }
 seconds_since() { python3 -c "print(round($EPOCHREALTIME - $1, 2))"; }
 documents() { curl -sf "${CLUSTER_URL[$1]}/usage" | python3 -c 'import json,sys; print(json.load(sys.stdin)["database"])'; }
 stored() { echo $(( $(documents A) + $(documents B) )); }

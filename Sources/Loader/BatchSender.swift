@@ -35,7 +35,10 @@ struct BatchSender: Sendable {
     /// The reason given for items a stopped run did not send.
     static let notSent = "not sent: the run stopped early"
 
-    func send(_ items: [Outgoing], into summary: inout Summary) async {
+    /// Returns whether every item settled: stored, or refused for good. Items given
+    /// up after their retries, or not sent because the run stopped, did not.
+    @discardableResult
+    func send(_ items: [Outgoing], into summary: inout Summary) async -> Bool {
         var remaining = items
         var attempt = 0
         let firstTry = ContinuousClock.now
@@ -47,22 +50,22 @@ struct BatchSender: Sendable {
             switch outcome {
             case .stored(let replies):
                 replies.forEach { summary.record($0) }
-                return
+                return true
             case .partial(let results):
                 results.compactMap { $0 }.forEach { summary.record($0) }
                 remaining = zip(remaining, results).filter { $0.1 == nil }.map(\.0)
                 if ContinuousClock.now - firstTry >= self.retry.budget {
                     Self.fail(remaining, "HTTP 503: no storage node available \(Self.gaveUp(after: attempt, since: firstTry))", into: &summary)
-                    return
+                    return false
                 }
             case .rejected(let reason):
                 Self.fail(remaining, reason, into: &summary)
-                return
+                return true
             case .retry(let reason, let unreachable):
                 if Task.isCancelled {
                     // Another sender found the balancer gone and the run is stopping.
                     Self.fail(remaining, Self.notSent, into: &summary)
-                    return
+                    return false
                 }
                 if ContinuousClock.now - firstTry >= self.retry.limit(balancerReached: self.contact.reached) {
                     let reason = "\(reason) \(Self.gaveUp(after: attempt, since: firstTry))"
@@ -71,12 +74,13 @@ struct BatchSender: Sendable {
                     if unreachable && !self.contact.heard(since: firstTry) {
                         summary.stoppedBecause = "cannot reach the balancer at \(self.client.base) (\(reason))"
                     }
-                    return
+                    return false
                 }
             }
             try? await Task.sleep(for: self.retry.backoff(attempt))
             attempt += 1
         }
+        return true
     }
 
     private static func fail(_ items: [Outgoing], _ reason: String, into summary: inout Summary) {

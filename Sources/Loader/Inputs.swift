@@ -1,6 +1,7 @@
 import AsyncAlgorithms
 import _NIOFileSystem
 import NIOCore
+import Synchronization
 
 /// A text file to read, or standard input (`-`).
 struct InputFile: Sendable, Equatable {
@@ -11,14 +12,34 @@ struct InputFile: Sendable, Equatable {
 
 enum InputError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(file: String, reason: String)
-    case invalidUTF8(file: String, offset: Int)
+    /// `offset` counts bytes of the text: of the file, or of what its gzip data inflates to.
+    case invalidText(file: String, offset: Int, encoding: String, decompressed: Bool)
+    case corruptGzip(file: String, offset: Int, reason: String)
+    case truncatedGzip(file: String, offset: Int)
     case readFailed(file: String, reason: String)
 
     var description: String {
         switch self {
-        case .cannotOpen(let file, let reason): "cannot read \(file): \(reason)"
-        case .invalidUTF8(let file, let offset): "\(file) is not valid UTF-8 at byte \(offset); reading stopped there"
-        case .readFailed(let file, let reason): "reading \(file) failed: \(reason)"
+        case .cannotOpen(let file, let reason):
+            "cannot read \(file): \(reason)"
+        case .invalidText(let file, let offset, let encoding, let decompressed):
+            "\(file) is not valid \(encoding) at byte \(offset)\(decompressed ? " of its decompressed text" : ""); reading stopped there"
+                + Self.hint(encoding)
+        case .corruptGzip(let file, let offset, let reason):
+            "\(file) holds corrupt gzip data (\(reason)) at compressed byte \(offset); reading stopped there"
+        case .truncatedGzip(let file, let offset):
+            "\(file) ends in the middle of its gzip data, after \(offset) compressed bytes: the archive is truncated"
+        case .readFailed(let file, let reason):
+            "reading \(file) failed: \(reason)"
+        }
+    }
+
+    /// What to try instead, for the encodings where there is something to try.
+    private static func hint(_ encoding: String) -> String {
+        switch encoding {
+        case "UTF-8": ". If it was saved as Latin-1 or Windows-1252 (as older Windows editors do), run again with --encoding windows-1252"
+        case "Windows-1252": " (a byte Windows-1252 leaves undefined); --encoding latin1 reads every byte"
+        default: ""
         }
     }
 
@@ -71,12 +92,41 @@ struct OpenInputs: Sendable {
         }
     }
 
+    /// What a checkpoint records to recognise these inputs: the size and the crc32
+    /// of the first 64 KiB of each regular file (a pipe has neither).
+    func prints() async throws -> [Checkpoint.InputPrint] {
+        var prints: [Checkpoint.InputPrint] = []
+        for input in self.inputs {
+            guard input.info.type == .regular else {
+                prints.append(Checkpoint.InputPrint(name: input.file.name))
+                continue
+            }
+            let head: ByteBuffer
+            do {
+                head = try await input.handle.readChunk(fromAbsoluteOffset: 0, length: .kibibytes(64))
+            } catch let error as FileSystemError {
+                throw InputError.readFailed(file: input.file.name, reason: InputError.reason(error))
+            }
+            prints.append(
+                Checkpoint.InputPrint(name: input.file.name, size: Int(input.info.size), head: SentenceHash.of(head), headBytes: head.readableBytes)
+            )
+        }
+        return prints
+    }
+
     /// Every input's sentences in order, numbered across inputs, with their authors:
     /// what the run sends, the dry run prints and the menu loads.
-    func items(runID: String, authors: [String], seed: UInt64?, progress: ProgressBar? = nil) -> RunItems<some AsyncSequence<FilePiece, any Error> & Sendable> {
+    func items(
+        runID: String, authors: [String], seed: UInt64?, encoding: InputEncoding = .utf8, progress: ProgressBar? = nil
+    ) -> RunItems<some AsyncSequence<FilePiece, any Error> & Sendable> {
         let pieces = self.inputs.async.flatMap { @Sendable input in
-            InputBytes(input: input, progress: progress)
-                .sentencePieces(file: input.file.name)
+            let compressed = Atomic<Bool>(false)
+            return InputBytes(input: input, progress: progress)
+                .maybeGunzipped(file: input.file.name) { found in
+                    compressed.store(found, ordering: .relaxed)
+                    if found { progress?.compressedInput() }
+                }
+                .sentencePieces(file: input.file.name, encoding: encoding) { compressed.load(ordering: .relaxed) }
                 .map { @Sendable piece in FilePiece(file: input.file.name, piece: piece) }
         }
         return RunItems(pieces, runID: runID, picker: AuthorPicker(authors: authors, seed: seed))

@@ -20,6 +20,8 @@ struct LoaderCommand: AsyncParsableCommand {
             Examples:
               loader --balancer http://127.0.0.1:4999 --file samples/sample.txt
               cat notes.txt | loader --balancer http://127.0.0.1:4999 --file - --batch 1000
+              loader --balancer http://127.0.0.1:4999 --file corpus.txt.gz --encoding windows-1252 \\
+                     --checkpoint corpus.ckpt --rate 2000     (run it again after a crash to resume)
               loader --file samples/sample.txt --dry-run --seed 7
               loader menu     (the original's menu; also `loader` alone on a terminal)
               loader search 'quiet harb*' --balancer http://127.0.0.1:4999
@@ -78,13 +80,40 @@ struct LoaderCommand: AsyncParsableCommand {
         static let timeout = Entry(
             "timeout", variable: "LOADER_TIMEOUT", given: \.timeout, into: \.timeout, as: .seconds(), help: "Seconds one request may take."
         )
+        static let encoding = Entry(
+            "encoding", variable: "LOADER_ENCODING", given: \.encoding, into: \.encoding,
+            as: SettingKind(
+                parse: { name throws(SettingProblem) in
+                    guard let encoding = InputEncoding(named: name) else {
+                        throw SettingProblem("must be one of \(InputEncoding.allCases.map(\.rawValue).joined(separator: ", ")), got \(name)")
+                    }
+                    return encoding
+                },
+                describe: { $0.rawValue }
+            ),
+            help: """
+                What text without a byte-order mark is: utf-8, latin1 (ISO-8859-1) or windows-1252. A UTF-8 BOM is dropped and \
+                UTF-16 with a BOM is decoded whatever this says; gzip input is found by its first bytes.
+                """
+        )
+        static let checkpoint = Entry(
+            "checkpoint", variable: "LOADER_CHECKPOINT", given: \.checkpoint, into: \.checkpoint, as: .text,
+            help: """
+                File that records, at least every second, how far the run is acknowledged. Run the same command again \
+                after a crash to resume there; a finished run's checkpoint makes a re-run send nothing.
+                """
+        )
+        static let rate = Entry(
+            "rate", variable: "LOADER_RATE", given: \.rate, into: \.rate, as: .integer(in: 1...10_000_000),
+            help: "Send at most N sentences a second (a token bucket), to spare a busy cluster."
+        )
     }
 
     static let settings = SettingsTable(
         configVariable: "LOADER_CONFIG",
         [
             Settings.balancer, Settings.files, Settings.authors, Settings.seed, Settings.concurrency, Settings.batch, Settings.retryFor,
-            Settings.timeout,
+            Settings.timeout, Settings.encoding, Settings.checkpoint, Settings.rate,
         ]
     )
 
@@ -114,6 +143,9 @@ struct LoaderCommand: AsyncParsableCommand {
     @Option(name: Settings.batch.name, help: Settings.batch.help) var batch: Int?
     @Option(name: Settings.retryFor.name, help: Settings.retryFor.help) var retryFor: Double?
     @Option(name: Settings.timeout.name, help: Settings.timeout.help) var timeout: Double?
+    @Option(name: Settings.encoding.name, help: Settings.encoding.help) var encoding: String?
+    @Option(name: Settings.checkpoint.name, help: Settings.checkpoint.help) var checkpoint: String?
+    @Option(name: Settings.rate.name, help: Settings.rate.help) var rate: Int?
 
     @Flag(help: "Print the JSON objects that would be sent, one per line, and send nothing.")
     var dryRun = false
@@ -161,6 +193,9 @@ struct LoaderCommand: AsyncParsableCommand {
         guard configuration.dryRun || configuration.balancer != nil else {
             throw ValidationError("give the balancer's address with --balancer http://HOST:4999, or use --dry-run")
         }
+        guard !configuration.dryRun || (configuration.checkpoint == nil && configuration.rate == nil) else {
+            throw ValidationError("--checkpoint and --rate apply to a run that sends, not to --dry-run")
+        }
         let code = try await LoaderMain.run(configuration)
         if code != 0 { throw ExitCode(code) }
     }
@@ -192,6 +227,7 @@ struct LoaderCommand: AsyncParsableCommand {
                 throw ValidationError("--run-id must be 1–64 characters without spaces")
             }
             configuration.runID = runId
+            configuration.runIDChosen = true
         }
         return configuration
     }

@@ -24,6 +24,14 @@ struct LoaderConfiguration: Sendable {
     var timeout: Duration = .seconds(10)
     var json = false
     var runID = LoaderConfiguration.newRunID()
+    /// Whether `runID` was given (`--run-id`) rather than drawn.
+    var runIDChosen = false
+    /// What text without a byte-order mark is read as.
+    var encoding = InputEncoding.utf8
+    /// Where the run records its acknowledged prefix, to resume after a crash.
+    var checkpoint: String?
+    /// Sentences per second, at most.
+    var rate: Int?
     var showProgress = false
 
     static func newRunID() -> String {

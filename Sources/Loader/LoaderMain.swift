@@ -30,7 +30,7 @@ enum LoaderMain {
             var configuration = configuration
             configuration.balancer = balancer
             return await LoaderMain.loadRun(configuration, http: http, progress: nil)
-                .run(runID: configuration.runID, items: sentences.map(RunItem.send).async).0
+                .run(runID: configuration.runID, items: sentences.map(RunItem.send).async).summary
         }
         await menu.run()
         try await http.shutdown()
@@ -42,7 +42,8 @@ enum LoaderMain {
             concurrency: configuration.concurrency,
             batch: configuration.batch,
             retry: configuration.retry,
-            progress: progress
+            progress: progress,
+            rate: configuration.rate
         )
     }
 
@@ -58,14 +59,37 @@ enum LoaderMain {
     }
 
     private static func send(_ configuration: LoaderConfiguration, inputs: OpenInputs) async -> Int32 {
+        var configuration = configuration
+        let keeper: CheckpointKeeper?
+        switch await self.openCheckpoint(&configuration, inputs: inputs) {
+        case .stop(let status): return status
+        case .run(let opened): keeper = opened
+        }
         let http = self.makeClient(configuration)
         let progress = configuration.showProgress ? ProgressBar(totalBytes: inputs.totalBytes) : nil
-        let items = inputs.items(runID: configuration.runID, authors: configuration.authors, seed: configuration.seed, progress: progress)
-        let (summary, inputError) = await self.loadRun(configuration, http: http, progress: progress).run(runID: configuration.runID, items: items)
+        let items = inputs.items(
+            runID: configuration.runID, authors: configuration.authors, seed: configuration.seed, encoding: configuration.encoding, progress: progress
+        )
+        var run = self.loadRun(configuration, http: http, progress: progress)
+        run.checkpoint = keeper
+        let writer = Task { [keeper] in await keeper?.keepWriting() }
+        let outcome = await run.run(runID: configuration.runID, items: items)
+        writer.cancel()
+        await writer.value
         try? await http.shutdown()
+        var summary = outcome.summary
+        let checkpointError = keeper.flatMap { self.closeCheckpoint($0, outcome: outcome, summary: &summary) }
         print(configuration.json ? summary.json() : summary.text())
-        if let inputError {
+        if let error = outcome.inputError as? CheckpointError {
+            self.error("\(error)")
+            return 2
+        }
+        if let inputError = outcome.inputError {
             self.error("\(inputError); \(summary.sent) sentences before that point were stored. Check a file first with --dry-run.")
+            return 2
+        }
+        if let checkpointError {
+            self.error("\(checkpointError)")
             return 2
         }
         if let reason = summary.stoppedBecause {
@@ -75,12 +99,55 @@ enum LoaderMain {
         return summary.failed > 0 ? 1 : 0
     }
 
+    private enum CheckpointOpening {
+        /// Run, with this checkpoint (nil without --checkpoint).
+        case run(CheckpointKeeper?)
+        /// Nothing to run: exit with this status.
+        case stop(Int32)
+    }
+
+    /// Resumes or starts the `--checkpoint` run, taking its run id and seed into
+    /// `configuration`; a finished run or a checkpoint that does not fit stops here.
+    private static func openCheckpoint(_ configuration: inout LoaderConfiguration, inputs: OpenInputs) async -> CheckpointOpening {
+        guard let path = configuration.checkpoint else { return .run(nil) }
+        do {
+            let (checkpoint, resumed) = try await CheckpointStart.prepare(path: path, configuration: configuration, inputs: inputs)
+            configuration.runID = checkpoint.runId
+            configuration.seed = checkpoint.seed
+            guard !checkpoint.finished else {
+                var summary = Summary(runId: checkpoint.runId)
+                (summary.resumed, summary.acknowledged, summary.finished) = (true, checkpoint.acknowledged, true)
+                print(configuration.json ? summary.json() : summary.text())
+                self.error("nothing to send: the checkpoint \(path) says run \(checkpoint.runId) finished (\(checkpoint.acknowledged) sentences)")
+                return .stop(0)
+            }
+            return .run(CheckpointKeeper(path: path, checkpoint: checkpoint, resumed: resumed))
+        } catch {
+            self.error("\(error)")
+            return .stop(2)
+        }
+    }
+
+    /// The checkpoint's last write, finished or not; its figures go into the summary.
+    private static func closeCheckpoint(_ keeper: CheckpointKeeper, outcome: LoadRun.Outcome, summary: inout Summary) -> (any Error)? {
+        let finished = keeper.isFinished(readToEnd: outcome.readToEnd && outcome.inputError == nil, lastPosition: outcome.lastPosition)
+        (summary.resumed, summary.acknowledged, summary.finished) = (keeper.resumed, keeper.acknowledged, finished)
+        do {
+            try keeper.write(finished: finished)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     private static func dryRun(_ configuration: LoaderConfiguration, inputs: OpenInputs) async -> Int32 {
         let output = OutputBuffer()
         var sentences = 0
         var tooLong = 0
         do {
-            for try await item in inputs.items(runID: configuration.runID, authors: configuration.authors, seed: configuration.seed) {
+            for try await item in inputs.items(
+                runID: configuration.runID, authors: configuration.authors, seed: configuration.seed, encoding: configuration.encoding
+            ) {
                 switch item {
                 case .send(let outgoing):
                     sentences += 1

@@ -20,6 +20,7 @@ final class ProgressBar: Sendable {
     private let itemsRead = Atomic<Int>(0)
     private let itemsDone = Atomic<Int>(0)
     private let readingDone = Atomic<Bool>(false)
+    private let compressed = Atomic<Bool>(false)
 
     init(totalBytes: Int?) {
         self.totalBytes = totalBytes
@@ -27,6 +28,11 @@ final class ProgressBar: Sendable {
 
     func read(_ bytes: Int) {
         self.bytesRead.add(bytes, ordering: .relaxed)
+    }
+
+    /// An input turned out to be gzip: its text is larger than its size.
+    func compressedInput() {
+        self.compressed.store(true, ordering: .relaxed)
     }
 
     /// Sentences read and handed to the senders.
@@ -60,8 +66,20 @@ final class ProgressBar: Sendable {
         let filled = min(self.width, Int(fraction * Double(self.width)))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: self.width - filled)
         let rate = elapsed > 0 ? Int(Double(done) / elapsed) : 0
-        let line = "\r\(bar) \(Int(fraction * 100))% \(done)/\(total)\(totalKnown ? "" : "+") \(rate)/s \(String(format: "%.1f", elapsed))s\u{1B}[K"
+        let line = "\r\(bar) \(Int(fraction * 100))% \(done)/\(total)\(totalKnown ? "" : "+") \(rate)/s \(String(format: "%.1f", elapsed))s"
+            + self.remaining(fraction: fraction, elapsed: elapsed, totalKnown: totalKnown) + "\u{1B}[K"
         FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// ETA when the size is known (for gzip, the share of the compressed bytes read
+    /// measures progress as well); for a pipe, the bytes read so far.
+    private func remaining(fraction: Double, elapsed: Double, totalKnown: Bool) -> String {
+        let read = Double(self.bytesRead.load(ordering: .relaxed)) / 1_000_000
+        guard let total = self.totalBytes else { return totalKnown ? "" : String(format: ", %.1f MB read", read) }
+        // Sentences per byte differ inside gzip: say what the share is of.
+        let bytes = self.compressed.load(ordering: .relaxed) ? String(format: ", %.1f of %.1f MB read", read, Double(total) / 1_000_000) : ""
+        guard fraction > 0.001, fraction < 1 else { return bytes }
+        return bytes + String(format: ", ETA %.0fs", elapsed * (1 - fraction) / fraction)
     }
 
     private var readShare: Double {

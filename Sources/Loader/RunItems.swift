@@ -25,6 +25,14 @@ enum RunItem: Sendable, Equatable {
     /// Longer than a node accepts: reported, not sent.
     case tooLong(position: Int, file: String, bytes: Int)
 
+    /// 1-based position in the run.
+    var position: Int {
+        switch self {
+        case .send(let outgoing): outgoing.position
+        case .tooLong(let position, _, _): position
+        }
+    }
+
     /// The report of a sentence too long to send.
     static func tooLongReason(bytes: Int) -> String {
         "sentence of \(bytes) bytes is longer than the \(SentenceLimits.sentenceBytes) a node accepts"

@@ -1,21 +1,26 @@
 import NIOCore
 
-/// Splitting as a transform of a byte-chunk sequence: UTF-8 text cut into
-/// sentences by `SentenceSplitter`. Memory stays at one chunk and one sentence.
+/// Splitting as a transform of a byte-chunk sequence: text decoded by
+/// `TextDecoder` and cut into sentences by `SentenceSplitter`. Memory stays at one
+/// chunk and one sentence.
 ///
-/// Invalid UTF-8 ends the sequence with `InputError.invalidUTF8`, after the
-/// sentences before the bad byte; the one it is in is dropped.
+/// Bytes that cannot be decoded end the sequence with `InputError.invalidText`,
+/// after the sentences before the bad byte; the one it is in is dropped.
 struct SentencePieces<Base: AsyncSequence>: AsyncSequence where Base.Element == ByteBuffer {
     typealias Element = SentenceSplitter.Piece
 
     let base: Base
     let file: String
+    let encoding: InputEncoding
     let maxBytes: Int
+    /// Whether the bytes were inflated from gzip, for the error message.
+    let decompressed: @Sendable () -> Bool
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: Base.AsyncIterator
         let file: String
-        var decoder = UTF8Chunks()
+        let decompressed: @Sendable () -> Bool
+        var decoder: TextDecoder
         var splitter: SentenceSplitter
         /// Pieces of the last chunk, returned from `nextReady` on. Read by index, never
         /// popped: the standard library's `flatMap` copies the inner iterator on every
@@ -24,6 +29,11 @@ struct SentencePieces<Base: AsyncSequence>: AsyncSequence where Base.Element == 
         var nextReady = 0
         var failure: InputError?
         var ended = false
+
+        private mutating func fail(_ invalid: TextDecoder.Invalid) {
+            self.failure = .invalidText(file: self.file, offset: invalid.offset, encoding: invalid.encoding, decompressed: self.decompressed())
+            self.ended = true
+        }
 
         mutating func next() async throws -> SentenceSplitter.Piece? {
             while true {
@@ -40,33 +50,37 @@ struct SentencePieces<Base: AsyncSequence>: AsyncSequence where Base.Element == 
                     let (text, invalid) = self.decoder.push(chunk.readableBytesView)
                     self.ready = self.splitter.push(text)
                     self.nextReady = 0
-                    if let invalid {
-                        self.failure = .invalidUTF8(file: self.file, offset: invalid.offset)
-                        self.ended = true
-                    }
+                    if let invalid { self.fail(invalid) }
                 } else {
                     self.ended = true
-                    if let invalid = self.decoder.finish() {
-                        self.failure = .invalidUTF8(file: self.file, offset: invalid.offset)
+                    let (text, invalid) = self.decoder.finish()
+                    self.ready = self.splitter.push(text)
+                    if let invalid {
+                        self.fail(invalid)
                     } else {
-                        self.ready = self.splitter.finish()
-                        self.nextReady = 0
+                        self.ready += self.splitter.finish()
                     }
+                    self.nextReady = 0
                 }
             }
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: self.base.makeAsyncIterator(), file: self.file, splitter: SentenceSplitter(maxBytes: self.maxBytes))
+        AsyncIterator(
+            base: self.base.makeAsyncIterator(), file: self.file, decompressed: self.decompressed, decoder: TextDecoder(self.encoding),
+            splitter: SentenceSplitter(maxBytes: self.maxBytes)
+        )
     }
 }
 
 extension SentencePieces: Sendable where Base: Sendable {}
 
 extension AsyncSequence where Element == ByteBuffer {
-    /// The sentences of this UTF-8 text; `file` names it in an error.
-    func sentencePieces(file: String, maxBytes: Int = 64 * 1024) -> SentencePieces<Self> {
-        SentencePieces(base: self, file: file, maxBytes: maxBytes)
+    /// The sentences of this text; `file` names it in an error.
+    func sentencePieces(
+        file: String, encoding: InputEncoding = .utf8, maxBytes: Int = 64 * 1024, decompressed: @escaping @Sendable () -> Bool = { false }
+    ) -> SentencePieces<Self> {
+        SentencePieces(base: self, file: file, encoding: encoding, maxBytes: maxBytes, decompressed: decompressed)
     }
 }

@@ -66,6 +66,23 @@ public final class ChildProcess: @unchecked Sendable {
         self.statusBytes("VmHWM:")
     }
 
+    /// Waits for the exit, sampling VmHWM every 20 ms: a high-water mark, so sampling
+    /// until the exit sees the peak. Returns the peak in bytes; kills the process and
+    /// throws `TimedOut` after `timeout`.
+    public func peakResidentBytesUntilExit(timeout: Duration = .seconds(300)) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        var peak = 0
+        while self.process.isRunning {
+            if ContinuousClock.now > deadline {
+                self.kill()
+                throw TimedOut()
+            }
+            peak = max(peak, self.peakResidentBytes() ?? 0)
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return peak
+    }
+
     /// Resident memory now, in bytes (VmRSS), while the process runs.
     public func residentBytes() -> Int? {
         self.statusBytes("VmRSS:")

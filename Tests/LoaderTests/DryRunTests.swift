@@ -61,32 +61,4 @@ import Testing
         #expect(result.error.contains("\(url.path) is not valid UTF-8 at byte 14; reading stopped there"), "stderr: \(result.error)")
         #expect(result.output.split(separator: "\n").count == 2, "the sentences before the bad byte were printed")
     }
-
-    @Test func aHundredMegabytesInBoundedMemory() async throws {
-        let folder = try makeTemporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let url = folder.appendingPathComponent("big.txt")
-        FileManager.default.createFile(atPath: url.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: url)
-        let paragraph = Data(String(repeating: "A fairly ordinary sentence with a few words in it, ñ and — too. ", count: 15).appending("\n").utf8)
-        var block = Data()
-        while block.count < 1 << 20 { block.append(paragraph) }
-        for _ in 0..<100 { handle.write(block) }
-        try handle.close()
-        let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as! Int
-        #expect(size >= 100 << 20)
-
-        let child = try ChildProcess("loader", ["--file", url.path, "--dry-run", "--seed", "1"])
-        child.closeInput()
-        // VmHWM is the high-water mark, so sampling until the exit sees the peak.
-        var peak = 0
-        while child.process.isRunning {
-            peak = max(peak, child.peakResidentBytes() ?? 0)
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        #expect(child.process.terminationStatus == 0)
-        // Every paragraph holds 15 sentences, each ending at ". " or at the line end.
-        #expect(child.standardError.contains("loader: \(size / paragraph.count * 15) sentences"), "\(child.standardError)")
-        #expect(peak > 0 && peak < 80 << 20, "peak resident memory \(peak >> 20) MiB for a \(size >> 20) MiB input")
-    }
 }

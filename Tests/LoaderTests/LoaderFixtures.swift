@@ -41,4 +41,10 @@ struct LoaderSummary: Decodable {
     var filters: [String: Int]
     var seconds: Double
     var perSecond: Double
+    var rateLimit: Int?
+    var secondsToFirstSend: Double?
+    var resumed: Bool
+    var skipped: Int
+    var acknowledged: Int?
+    var finished: Bool?
 }

@@ -36,19 +36,28 @@ import Testing
         }
     }
 
-    @Test func aTerminalGetsAProgressBar() async throws {
+    @Test func aTerminalGetsAProgressBarWithItsETAOrTheBytesReadFromAPipe() async throws {
         try await ProcessCluster.run { cluster in
             let folder = try makeTemporaryFolder()
             defer { try? FileManager.default.removeItem(at: folder) }
             let path = try LoaderFixtures.writeFile(LoaderFixtures.numbered(2000), in: folder)
             let loader = ChildProcess.binaryFolder.appendingPathComponent("loader").path
-            // script(1) runs the loader on a pseudo-terminal and copies what it draws.
-            let result = try await ChildProcess.run("/usr/bin/script", ["-qec", "\(loader) --balancer \(cluster.url) --file \(path) --concurrency 2", "/dev/null"])
-            #expect(result.status == 0)
-            let redraws = result.output.split(separator: "\r", omittingEmptySubsequences: false)
+            // script(1) runs the loader on a pseudo-terminal and copies what it draws;
+            // --rate stretches the run over two seconds, so the bar is redrawn often.
+            let fromFile = try await ChildProcess.run(
+                "/usr/bin/script", ["-qec", "\(loader) --balancer \(cluster.url) --file \(path) --concurrency 2 --rate 1000", "/dev/null"]
+            )
+            #expect(fromFile.status == 0)
+            let redraws = fromFile.output.split(separator: "\r", omittingEmptySubsequences: false)
             #expect(redraws.count > 3, "a bar redrawn in place")
-            #expect(redraws.contains { $0.contains("░") && $0.contains("%") && $0.contains("/s") })
-            #expect(result.output.contains("sent 2000, failed 0"))
+            #expect(redraws.contains { $0.contains("░") && $0.contains("%") && $0.contains("/s") && $0.contains("ETA") }, "\(redraws.prefix(5))")
+            #expect(fromFile.output.contains("sent 2000, failed 0"))
+            #expect(fromFile.output.contains("limit 1000/s"))
+            let fromPipe = try await ChildProcess.run(
+                "/usr/bin/script", ["-qec", "cat \(path) | \(loader) --balancer \(cluster.url) --file - --rate 1000 --run-id piped", "/dev/null"]
+            )
+            #expect(fromPipe.status == 0)
+            #expect(fromPipe.output.contains("MB read") && !fromPipe.output.contains("ETA"), "a pipe has no size: \(fromPipe.output.suffix(300))")
         }
     }
 

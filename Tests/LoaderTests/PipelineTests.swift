@@ -25,12 +25,12 @@ import Testing
     func invalidUTF8EndsTheSequenceAfterTheSentencesBeforeIt(chunkSize: Int) async throws {
         let bytes = Array("One. Two. Thr".utf8) + [0xC3, 0x28] + Array("ee. Four.".utf8)
         var received: [SentenceSplitter.Piece] = []
-        await #expect(throws: InputError.invalidUTF8(file: "t", offset: 14)) {
+        await #expect(throws: InputError.invalidText(file: "t", offset: 14, encoding: "UTF-8", decompressed: false)) {
             for try await piece in bytes.chunked(chunkSize).sentencePieces(file: "t") { received.append(piece) }
         }
         #expect(received == [.sentence("One"), .sentence("Two")])
         let cutShort = Array("Fine. Cut".utf8) + [0xE2, 0x82]
-        await #expect(throws: InputError.invalidUTF8(file: "t", offset: 9)) {
+        await #expect(throws: InputError.invalidText(file: "t", offset: 9, encoding: "UTF-8", decompressed: false)) {
             for try await _ in cutShort.chunked(chunkSize).sentencePieces(file: "t") {}
         }
     }
@@ -103,7 +103,7 @@ import Testing
 
 extension Array where Element == UInt8 {
     /// These bytes as a sequence of chunks of `size`, as a file is read.
-    fileprivate func chunked(_ size: Int) -> AsyncStream<ByteBuffer> {
+    func chunked(_ size: Int) -> AsyncStream<ByteBuffer> {
         AsyncStream { continuation in
             for start in stride(from: 0, to: self.count, by: size) {
                 continuation.yield(ByteBuffer(bytes: self[start..<Swift.min(start + size, self.count)]))
