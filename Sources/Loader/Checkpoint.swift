@@ -143,21 +143,22 @@ enum CheckpointFile {
             throw .cannotWrite(path: path, reason: "\(error)")
         }
         let temporary = path + ".tmp-\(getpid())"
-        let failure = { (step: String) -> CheckpointError in
-            let reason = "\(step): \(String(cString: strerror(errno)))"
+        let failure = { (step: String, code: Int32) -> CheckpointError in
             unlink(temporary)
-            return .cannotWrite(path: path, reason: reason)
+            return .cannotWrite(path: path, reason: "\(step): \(String(cString: strerror(code)))")
         }
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure("open \(temporary)") }
+        guard fd >= 0 else { throw failure("open \(temporary)", errno) }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count, fsync(fd) == 0 else {
-            close(fd)
-            throw failure("write")
-        }
+        // A short write without an error means the disk is full.
+        let writeError = written < 0 ? errno : (written < data.count ? ENOSPC : 0)
+        let syncError = writeError == 0 && fsync(fd) != 0 ? errno : 0
         close(fd)
-        guard rename(temporary, path) == 0 else { throw failure("rename") }
-        let folder = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard writeError == 0 else { throw failure("write", writeError) }
+        guard syncError == 0 else { throw failure("fsync", syncError) }
+        guard rename(temporary, path) == 0 else { throw failure("rename", errno) }
+        let parent = (path as NSString).deletingLastPathComponent
+        let folder = open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if folder >= 0 {
             fsync(folder)
             close(folder)

@@ -76,8 +76,9 @@ import Testing
     @Test func aForwardThatTimesOutIsRememberedAndItsLateCopyNeverKept() async throws {
         // A node that takes longer than the forward timeout, then stores all the same.
         try await ClusterFixture.run(nodes: ["A", "B"], forwardTimeout: .seconds(1), nodeDelay: ["A": .seconds(3)]) { cluster in
-            // Both up, so the rule picks A (the first) and its forward times out.
-            #expect(await eventually { (try? await cluster.nodeStatuses())?.allSatisfy(\.up) == true })
+            // Both up, so the rule picks A (the first) and its forward times out. A readiness
+            // wait, not a timing: when every suite starts at once it has taken over 10 s.
+            #expect(await eventually(timeout: .seconds(60)) { (try? await cluster.nodeStatuses())?.allSatisfy(\.up) == true })
             let reply = try await cluster.postSentence(sentenceJSON(sentence: "only once", id: "slow-1"))
             let statuses = try await cluster.nodeStatuses()
             try #require(reply.status == 201, "\(reply.text) \(statuses)")
@@ -100,7 +101,7 @@ import Testing
 
     @Test func aNodeWithoutWithdrawalsIsNotKeptOutOfRoutingForGood() async throws {
         try await ClusterFixture.run(nodes: ["A", "B"], forwardTimeout: .seconds(1), nodeDelay: ["A": .seconds(3)], olderNodes: true) { cluster in
-            #expect(await eventually { (try? await cluster.nodeStatuses())?.allSatisfy(\.up) == true })
+            #expect(await eventually(timeout: .seconds(60)) { (try? await cluster.nodeStatuses())?.allSatisfy(\.up) == true })
             let reply = try await cluster.postSentence(sentenceJSON(sentence: "in doubt on an old node", id: "old-1"))
             #expect(reply.status == 201)
             #expect(try reply.decode(RouteReply.self).filter == .down, "A was tried first, and timed out")

@@ -4,8 +4,9 @@ import SentenceWire
 import Testing
 
 /// `--checkpoint` through the `loader` binary and a real cluster: a run killed and
-/// resumed, a finished run re-run, and checkpoints that do not fit the input.
-@Suite struct LoaderCheckpointTests {
+/// resumed, a finished run re-run, and checkpoints that do not fit the input. One
+/// test at a time: each starts a cluster, and every suite starts at once.
+@Suite(.serialized) struct LoaderCheckpointTests {
     /// 4,000 numbered sentences, about 170 KB: more than the 64 KiB a checkpoint
     /// fingerprints, so an edit further on is only seen through the sentences' hash.
     static let text = (1...4000).map { "Sentence number \($0) of the checkpoint test" + ($0 % 7 == 0 ? ".\n" : ". ") }.joined()
@@ -84,6 +85,30 @@ import Testing
             let nothing = try JSONDecoder().decode(LoaderSummary.self, from: Data(again.output.utf8))
             #expect(nothing.sent == 0 && nothing.finished == true)
             #expect(try await self.stored(cluster).count == 4000)
+        }
+    }
+
+    @Test func aCheckpointThatCannotBeWrittenIsReportedAndTheRunGoesOn() async throws {
+        try await ProcessCluster.run { cluster in
+            let folder = try makeTemporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let input = try LoaderFixtures.writeFile(LoaderFixtures.numbered(1500), in: folder)
+            let checkpoints = folder.appendingPathComponent("checkpoints")
+            try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+            let checkpoint = checkpoints.appendingPathComponent("run.ckpt").path
+            let loader = try ChildProcess("loader", ["--balancer", cluster.url, "--file", input, "--checkpoint", checkpoint, "--rate", "500"])
+            loader.closeInput()
+            let started = await eventually(timeout: .seconds(10)) { (CheckpointFileContents.read(checkpoint)?.acknowledged ?? 0) > 0 }
+            try #require(started)
+            // The checkpoint's folder goes away one second into a three-second run.
+            try FileManager.default.removeItem(at: checkpoints)
+            let status = try await loader.wait()
+            #expect(status == 2)
+            let errors = loader.standardError.split(separator: "\n")
+            #expect(errors.filter { $0.contains("the run goes on") }.count == 1, "reported once: \(errors)")
+            #expect(errors.last?.contains("cannot write the checkpoint \(checkpoint): open \(checkpoint).tmp-") == true, "\(errors)")
+            #expect(loader.standardOutput.contains("sent 1500, failed 0"))
+            #expect(try await cluster.count(on: "A") + cluster.count(on: "B") == 1500, "the run went on to the end")
         }
     }
 

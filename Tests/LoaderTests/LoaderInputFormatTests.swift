@@ -4,8 +4,9 @@ import SentenceWire
 import Testing
 
 /// Files as people have them, through the `loader` binary: byte-order marks, CRLF,
-/// Latin-1 and Windows-1252, UTF-16, gzip from a file and from a pipe.
-@Suite struct LoaderInputFormatTests {
+/// Latin-1 and Windows-1252, UTF-16, gzip from a file and from a pipe. One test at
+/// a time: each starts processes, and every suite of `swift test` starts at once.
+@Suite(.serialized) struct LoaderInputFormatTests {
     /// Spanish text that Windows-1252 can hold whole: accents, ¿¡, «», “”, — and €.
     static let spanish = """
         El niño comió piñata en la fiesta. ¿Quién llegó tarde? ¡Sí, señor! «Comillas» y “curvas” en la misma línea.
