@@ -61,7 +61,8 @@ final class CheckpointKeeper: Sendable {
     }
 
     /// Writes every `interval` until cancelled. A failed write is reported once and
-    /// tried again next time: the run goes on, and a re-run would resend more.
+    /// tried again once the prefix moves on (and at the end, which always writes): the
+    /// run goes on, and a re-run would resend more.
     func keepWriting(every interval: Duration = .milliseconds(500)) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)

@@ -51,13 +51,6 @@ struct Accounting: CustomStringConvertible {
     var description: String { "expected \(self.expected), stored \(self.stored), lost \(self.lost), duplicated \(self.duplicated)" }
 }
 
-/// The loader's `--json` summary.
-struct LoaderSummary: Decodable {
-    var sent: Int
-    var failed: Int
-    var seconds: Double
-}
-
 /// A `loader` process sending `count` numbered sentences through the cluster's balancer.
 struct LoaderRun {
     let child: ChildProcess

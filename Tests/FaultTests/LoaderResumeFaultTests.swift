@@ -42,7 +42,7 @@ import Testing
             let second = try await ChildProcess.run("loader", arguments, timeout: .seconds(300))
             let resumedIn = seconds(since: resumeStart)
             #expect(second.status == 0, "\(second.error.suffix(500))")
-            let summary = try JSONDecoder().decode(ResumeSummary.self, from: Data(second.output.utf8))
+            let summary = try JSONDecoder().decode(LoaderSummary.self, from: Data(second.output.utf8))
             #expect(summary.resumed && summary.skipped == saved.acknowledged && summary.sent == count - saved.acknowledged)
             #expect(summary.finished == true && CheckpointFileContents.read(checkpoint)?.finished == true)
 
@@ -74,7 +74,7 @@ import Testing
             let result = try await ChildProcess.run("loader", ["--balancer", cluster.url, "--file", input.path, "--rate", "500", "--json"], timeout: .seconds(60))
             let wall = seconds(since: start)
             #expect(result.status == 0, "\(result.error)")
-            let summary = try JSONDecoder().decode(ResumeSummary.self, from: Data(result.output.utf8))
+            let summary = try JSONDecoder().decode(LoaderSummary.self, from: Data(result.output.utf8))
             #expect(summary.sent == 5000 && summary.rateLimit == 500)
             // The loader's own figure and the nodes' clocks must both say 500 a second, ±10 %.
             #expect(summary.perSecond >= 450 && summary.perSecond <= 550, "achieved \(summary.perSecond)/s")
@@ -94,17 +94,6 @@ import Testing
             ).record()
         }
     }
-}
-
-/// The loader's `--json` summary, with what a resumed or paced run adds.
-private struct ResumeSummary: Decodable {
-    var sent: Int
-    var perSecond: Double
-    var rateLimit: Int?
-    var secondsToFirstSend: Double?
-    var resumed: Bool
-    var skipped: Int
-    var finished: Bool?
 }
 
 /// The sentence position in an id `<run>-<position>`.

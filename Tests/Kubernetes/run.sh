@@ -260,7 +260,14 @@ for port in "${PORTS[@]}"; do
     log "127.0.0.1:$port lists $SCALED $((SECONDS - ready)) s after it was ready"
 done
 joined=$((SECONDS - ready))
-resolved=$(podman exec "${NODES[0]}-node" getent ahostsv4 "$SERVICE" | awk '{print $1}' | sort -u | wc -l)
+# Asked again for up to 30 s: podman's DNS server briefly answers nothing (getent
+# exit 2) while it takes in a new pod, even after the balancers have seen it.
+resolved=0
+for _ in $(seq 1 30); do
+    resolved=$(podman exec "${NODES[0]}-node" getent ahostsv4 "$SERVICE" | awk '{print $1}' | sort -u | wc -l) || resolved=0
+    [ "$resolved" = 3 ] && break
+    sleep 1
+done
 [ "$resolved" = 3 ] || fail "$SERVICE resolves to $resolved addresses with $SCALED, not 3"
 # The placement evens the counts: the node with none takes the next sentences.
 for i in $(seq 1 6); do

@@ -32,19 +32,3 @@ enum LoaderFixtures {
         try output.split(separator: "\n").map { try JSONDecoder().decode(SentenceInput.self, from: Data($0.utf8)) }
     }
 }
-
-/// The loader's `--json` summary, as a consumer would read it.
-struct LoaderSummary: Decodable {
-    var sent: Int
-    var failed: Int
-    var servers: [String: Int]
-    var filters: [String: Int]
-    var seconds: Double
-    var perSecond: Double
-    var rateLimit: Int?
-    var secondsToFirstSend: Double?
-    var resumed: Bool
-    var skipped: Int
-    var acknowledged: Int?
-    var finished: Bool?
-}

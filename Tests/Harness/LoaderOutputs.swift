@@ -1,5 +1,21 @@
 import Foundation
 
+/// The loader's `--json` summary, as a consumer reads it.
+public struct LoaderSummary: Decodable, Sendable {
+    public var sent: Int
+    public var failed: Int
+    public var servers: [String: Int]
+    public var filters: [String: Int]
+    public var seconds: Double
+    public var perSecond: Double
+    public var rateLimit: Int?
+    public var secondsToFirstSend: Double?
+    public var resumed: Bool
+    public var skipped: Int
+    public var acknowledged: Int?
+    public var finished: Bool?
+}
+
 /// What the tests read of a `loader --checkpoint` file.
 public struct CheckpointFileContents: Decodable, Sendable {
     public var runId: String
